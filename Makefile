@@ -1,0 +1,30 @@
+# Two entry points for a fresh machine with only Python 3.11, pip, git and make: `make demo`, `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench rules-doc clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/.installed
+	$(BIN)/python -m proxy.demo
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench
+
+rules-doc: $(BIN)/.installed
+	$(BIN)/python -m proxy.core.rulesdoc > docs/rules.md
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -1,0 +1,37 @@
+"""The sans-I/O OCPP inspection core: events in, decoded frames, pairings and findings out.
+
+Nothing here imports mitmproxy, asyncio or Textual.
+"""
+
+from proxy.core.analyzer import Analyzer, AnalyzerOptions, Checker, Context, Inspection
+from proxy.core.events import (
+    AuthSummary,
+    ConnectionClosed,
+    ConnectionOpened,
+    Direction,
+    Event,
+    Message,
+    Ping,
+    TlsInfo,
+)
+from proxy.core.findings import RULES, Finding, Rule, Severity
+
+__all__ = [
+    "RULES",
+    "Analyzer",
+    "AnalyzerOptions",
+    "AuthSummary",
+    "Checker",
+    "ConnectionClosed",
+    "ConnectionOpened",
+    "Context",
+    "Direction",
+    "Event",
+    "Finding",
+    "Inspection",
+    "Message",
+    "Ping",
+    "Rule",
+    "Severity",
+    "TlsInfo",
+]

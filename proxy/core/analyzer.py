@@ -1,0 +1,539 @@
+"""The inspection core: feed events in order, get decoded frames, pairings and findings back.
+
+Sans-I/O in the manner of ``h11`` and ``websockets``: :class:`Analyzer` never reads a socket or a clock.
+The live proxy, capture replay, ``ocppscope check`` and the TUI all drive the same object::
+
+    analyzer = Analyzer(default_checkers())
+    for event in events:
+        inspection = analyzer.feed(event)
+        ...  # inspection.frame, inspection.call, inspection.latency, inspection.findings
+    leftovers = analyzer.finish()
+
+Rules plug in as :class:`Checker` objects; an exception in one is reported as an ``ocppscope.internal-error``
+finding and logged, and never stops the analysis of the frame or of later frames.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from proxy.core.checks import framing, rpc
+from proxy.core.connection import Connection, PendingCall
+from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, Ping
+from proxy.core.findings import Finding, Rule, Severity, rule
+from proxy.core.frames import Frame, decode
+from proxy.core.protocol import (
+    ERROR_CODE_ALIASES,
+    ERROR_CODES,
+    VERSIONS,
+    MessageType,
+    action_direction,
+    version_of_subprotocol,
+    versions_with_action,
+)
+from proxy.core.schemas import schema_for
+
+log = logging.getLogger("ocppscope")
+
+INTERNAL_ERROR = rule(
+    "ocppscope.internal-error",
+    Severity.WARNING,
+    "ocppscope failed to analyse an event",
+    "A rule raised an exception. The frame was still relayed and recorded; please report the evidence.",
+    "a rule crashing on an unexpected payload",
+)
+
+_EXPIRED_KEPT = 64
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzerOptions:
+    call_timeout: float = 30.0
+    """Seconds after which an unanswered CALL is reported as timed out."""
+    slow_response: float = 10.0
+    """Seconds after which an answer within the timeout is still reported as slow."""
+    max_pending: int = 1000
+    """Unanswered CALLs tracked per connection and direction (bounded memory)."""
+
+
+class Inspection:
+    """What the analyzer made of one event."""
+
+    __slots__ = ("call", "conn", "event", "findings", "frame", "latency")
+
+    def __init__(self, event: Event, conn: Connection) -> None:
+        self.event = event
+        self.conn = conn
+        self.frame: Frame | None = None
+        self.call: PendingCall | None = None
+        """For a CALLRESULT/CALLERROR: the CALL it answers."""
+        self.latency: float | None = None
+        self.findings: list[Finding] = []
+
+
+class Context:
+    """Handed to every checker hook: the event being analysed and where findings go."""
+
+    __slots__ = ("analyzer", "conn", "event", "sink")
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self.analyzer = analyzer
+        self.conn: Connection | None = None
+        self.event: Event | None = None
+        self.sink: list[Finding] = []
+
+    @property
+    def time(self) -> float:
+        return self.event.time if self.event is not None else self.analyzer.last_time
+
+    @property
+    def seq(self) -> int | None:
+        return self.event.seq if self.event is not None else None
+
+    @property
+    def direction(self) -> Direction | None:
+        return getattr(self.event, "direction", None)
+
+    @property
+    def options(self) -> AnalyzerOptions:
+        return self.analyzer.options
+
+    def emit(
+        self,
+        rule: Rule,
+        message: str,
+        evidence: dict[str, Any] | None = None,
+        *,
+        seq: int | None | type[Ellipsis] = ...,
+        time: float | None = None,
+        action: str | None = None,
+        conn: Connection | None = None,
+        charger: str | None = None,
+        severity: Severity | None = None,
+    ) -> Finding:
+        """Report a finding about the current event (or ``seq``), connection (or ``conn``) and charger."""
+        conn = conn or self.conn
+        event = self.event
+        finding = Finding(
+            rule=rule.id,
+            severity=severity or rule.severity,
+            message=message,
+            conn_id=conn.conn_id if conn else None,
+            charger=charger or (conn.charger if conn else None),
+            seq=(event.seq if event is not None else None) if seq is ... else seq,  # type: ignore[arg-type]
+            time=time if time is not None else self.time,
+            action=action,
+            evidence=evidence or {},
+        )
+        if conn is not None:
+            conn.counts[finding.severity] += 1
+        self.sink.append(finding)
+        return finding
+
+
+class Checker:
+    """A set of related rules. Override only the hooks you need; they run in registration order.
+
+    ``actions`` limits ``on_call``/``on_result``/``on_error`` to CALLs of those actions (the CALL's action
+    for answers), which keeps rules off the hot path of frames they do not care about.
+    """
+
+    name: ClassVar[str] = "checker"
+    actions: ClassVar[frozenset[str] | None] = None
+
+    def on_open(self, ctx: Context, conn: Connection, event: ConnectionOpened) -> None:
+        """A handshake finished (``event.status`` 101) or failed (any other status)."""
+
+    def on_call(self, ctx: Context, conn: Connection, frame: Frame) -> None:
+        """A CALL (or a 2.1 SEND) from ``ctx.direction``; its PendingCall is already in ``conn.pending``."""
+
+    def on_result(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
+        """A CALLRESULT paired with ``call``."""
+
+    def on_error(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
+        """A CALLERROR paired with ``call``."""
+
+    def on_message(self, ctx: Context, conn: Connection, inspection: Inspection) -> None:
+        """Every message, after the hooks above, whatever it decoded to."""
+
+    def on_ping(self, ctx: Context, conn: Connection, event: Ping) -> None:
+        """A ping or pong, where the producer could see it."""
+
+    def on_timeout(self, ctx: Context, conn: Connection, call: PendingCall) -> None:
+        """``call`` was proven unanswered within the call timeout."""
+
+    def on_close(self, ctx: Context, conn: Connection, event: ConnectionClosed) -> None:
+        """The connection ended; ``conn`` is dropped after the hooks ran."""
+
+    def on_finish(self, ctx: Context, open_connections: Sequence[Connection]) -> None:
+        """The input ended (end of a capture, proxy shutdown)."""
+
+
+_HOOKS = ("on_open", "on_call", "on_result", "on_error", "on_message", "on_ping", "on_timeout", "on_close",
+          "on_finish")
+
+
+class Analyzer:
+    """Analyses a stream of events from any number of interleaved connections."""
+
+    def __init__(self, checkers: Iterable[Checker] = (), options: AnalyzerOptions | None = None) -> None:
+        self.options = options or AnalyzerOptions()
+        self.checkers: list[Checker] = list(checkers)
+        self.connections: dict[str, Connection] = {}
+        self.last_time = 0.0
+        self.internal_errors = 0
+        self._ctx = Context(self)
+        self._hooks: dict[str, list[Checker]] = {
+            hook: [c for c in self.checkers if getattr(type(c), hook) is not getattr(Checker, hook)]
+            for hook in _HOOKS
+        }
+        self._by_action: dict[tuple[str, str | None], list[Callable[..., None]]] = {}
+
+    # -- public API ------------------------------------------------------------------------------------
+
+    def feed(self, event: Event) -> Inspection:
+        """Analyse one event; return the decoded frame, its pairing and the findings it caused."""
+        conn = self._connection_for(event)
+        inspection = Inspection(event, conn)
+        ctx = self._ctx
+        ctx.conn = conn
+        ctx.event = event
+        ctx.sink = inspection.findings
+        if event.time > self.last_time:
+            self.last_time = event.time
+        try:
+            if type(event) is Message:
+                self._expire(conn, event.time)
+                self._message(ctx, conn, event, inspection)
+            elif type(event) is ConnectionOpened:
+                self._open(ctx, conn, event)
+            elif type(event) is ConnectionClosed:
+                self._close(ctx, conn, event)
+            elif type(event) is Ping:
+                self._run("on_ping", ctx, conn, event)
+        except Exception as exc:  # the core never lets one event stop the stream
+            self._internal_error(ctx, "analyzer", exc)
+        return inspection
+
+    def tick(self, now: float) -> list[Finding]:
+        """Let time pass without traffic (the live proxy calls this about once a second)."""
+        ctx = self._fresh_context()
+        for conn in list(self.connections.values()):
+            ctx.conn = conn
+            self._expire(conn, now)
+        return ctx.sink
+
+    def finish(self) -> list[Finding]:
+        """The input ended: prove what the last timestamp proves and report what is still open."""
+        ctx = self._fresh_context()
+        now = self.last_time
+        for conn in self.connections.values():
+            ctx.conn = conn
+            self._expire(conn, now)
+            for pending in conn.pending.values():
+                for call in pending.values():
+                    ctx.emit(
+                        rpc.UNANSWERED_AT_END,
+                        f"{call.direction.sender} CALL {call.action} (id {call.message_id}) had no answer "
+                        f"when the capture ended {now - call.time:.1f} s later",
+                        {"message_id": call.message_id, "waited": round(now - call.time, 3)},
+                        seq=call.seq,
+                        time=now,
+                        action=call.action,
+                    )
+        ctx.conn = None
+        self._run("on_finish", ctx, tuple(self.connections.values()))
+        return ctx.sink
+
+    # -- events ----------------------------------------------------------------------------------------
+
+    def _connection_for(self, event: Event) -> Connection:
+        conn = self.connections.get(event.conn_id)
+        if conn is None or type(event) is ConnectionOpened:
+            conn = Connection(event.conn_id, event if type(event) is ConnectionOpened else None)
+            self.connections[event.conn_id] = conn
+        return conn
+
+    def _open(self, ctx: Context, conn: Connection, event: ConnectionOpened) -> None:
+        version = version_of_subprotocol(event.subprotocol)
+        if version is not None:
+            conn.version = version
+            if version not in VERSIONS:
+                ctx.emit(
+                    rpc.VERSION_UNSUPPORTED,
+                    f"OCPP {version} negotiated: ocppscope pairs its frames but has no schemas to validate them",
+                    {"subprotocol": event.subprotocol},
+                    seq=event.seq,
+                )
+        self._run("on_open", ctx, conn, event)
+        if event.status != 101:
+            # A refused handshake carries no messages; keep nothing of it.
+            self.connections.pop(conn.conn_id, None)
+
+    def _close(self, ctx: Context, conn: Connection, event: ConnectionClosed) -> None:
+        self._expire(conn, event.time)
+        for pending in conn.pending.values():
+            for call in pending.values():
+                call.state = "closed"
+                ctx.emit(
+                    rpc.UNANSWERED_AT_CLOSE,
+                    f"connection closed while {call.direction.sender} CALL {call.action} "
+                    f"(id {call.message_id}) waited {event.time - call.time:.1f} s for its answer",
+                    {"message_id": call.message_id, "waited": round(event.time - call.time, 3),
+                     "close_code": event.code},
+                    seq=call.seq,
+                    action=call.action,
+                )
+            pending.clear()
+        conn.closed = event
+        self._run("on_close", ctx, conn, event)
+        self.connections.pop(conn.conn_id, None)
+
+    def _message(self, ctx: Context, conn: Connection, event: Message, inspection: Inspection) -> None:
+        conn.frames += 1
+        conn.last_from[event.direction] = event.time
+        frame = decode(event.content, event.is_text)
+        inspection.frame = frame
+        for problem in frame.problems:
+            ctx.emit(framing.PROBLEM_RULES[problem.rule], problem.detail, problem.evidence,
+                     action=frame.action)
+        message_type = frame.message_type
+        if message_type is MessageType.CALL:
+            self._call(ctx, conn, event, frame)
+        elif message_type is MessageType.CALLRESULT or message_type is MessageType.CALLERROR:
+            self._answer(ctx, conn, event, frame, inspection)
+        elif message_type is not None:  # CALLRESULTERROR, SEND
+            if conn.version is not None and conn.version != "2.1":
+                ctx.emit(
+                    framing.TYPE_NOT_IN_VERSION,
+                    f"{message_type.name} ({int(message_type)}) exists only in OCPP 2.1, "
+                    f"this connection speaks {conn.version}",
+                    {"message_type": int(message_type), "version": conn.version},
+                    action=frame.action,
+                )
+            if message_type is MessageType.SEND and frame.action is not None:
+                self._dispatch(ctx, conn, "on_call", frame.action, frame)
+        self._run("on_message", ctx, conn, inspection)
+
+    def _call(self, ctx: Context, conn: Connection, event: Message, frame: Frame) -> None:
+        direction = event.direction
+        action = frame.action
+        if conn.version is None and action is not None and not conn.version_guessed:
+            self._guess_version(ctx, conn, frame)
+        message_id = frame.message_id
+        if message_id is not None:
+            pending = conn.pending[direction]
+            if pending:
+                earlier = pending.get(message_id)
+                if earlier is not None:
+                    earlier.state = "superseded"
+                    del pending[message_id]
+                    ctx.emit(
+                        rpc.DUPLICATE_ID,
+                        f"{direction.sender} reuses id {message_id} of its unanswered {earlier.action} CALL",
+                        {"message_id": message_id, "earlier_seq": earlier.seq, "earlier_action": earlier.action},
+                        action=action,
+                    )
+                if pending:
+                    first = next(iter(pending.values()))
+                    ctx.emit(
+                        rpc.CONCURRENT_CALL,
+                        f"{direction.sender} sends {action} while its {first.action} (id {first.message_id}) "
+                        f"is still unanswered after {event.time - first.time:.1f} s",
+                        {"unanswered_seq": first.seq, "unanswered_action": first.action,
+                         "unanswered_id": first.message_id, "pending": len(pending)},
+                        action=action,
+                    )
+                if len(pending) >= self.options.max_pending:
+                    oldest_id = next(iter(pending))
+                    pending.pop(oldest_id).state = "closed"
+                    if not conn.data.get("pending_overflow"):
+                        conn.data["pending_overflow"] = True
+                        ctx.emit(
+                            rpc.PENDING_OVERFLOW,
+                            f"more than {self.options.max_pending} unanswered CALLs from the {direction.sender}; "
+                            "the oldest are no longer tracked",
+                            {"limit": self.options.max_pending},
+                            action=action,
+                        )
+            pending[message_id] = PendingCall(frame, direction, event.seq, event.time)
+        if action is not None:
+            version = conn.version
+            if version in VERSIONS:
+                expected = action_direction(version, action)
+                if expected is None:
+                    ctx.emit(
+                        rpc.UNKNOWN_ACTION,
+                        f"{action} is not an OCPP {version} action",
+                        {"version": version, "known_in": list(versions_with_action(action))},
+                        action=action,
+                    )
+                elif expected != "both" and expected != direction.value:
+                    ctx.emit(
+                        rpc.WRONG_DIRECTION,
+                        f"the {direction.sender} sent {action}, which only the "
+                        f"{direction.reverse.sender} may send",
+                        {"version": version, "expected": expected},
+                        action=action,
+                    )
+            self._dispatch(ctx, conn, "on_call", action, frame)
+
+    def _answer(self, ctx: Context, conn: Connection, event: Message, frame: Frame, inspection: Inspection) -> None:
+        message_id = frame.message_id
+        if message_id is None:
+            return
+        call = conn.pending[event.direction.reverse].pop(message_id, None)
+        if call is None:
+            call = conn.expired.pop(message_id, None)
+            if call is None:
+                ctx.emit(
+                    rpc.UNKNOWN_ID,
+                    f"{event.direction.sender} answers id {message_id}, but no CALL from the "
+                    f"{event.direction.reverse.sender} is waiting for it",
+                    {"message_id": message_id},
+                )
+                return
+            ctx.emit(
+                rpc.LATE_RESPONSE,
+                f"answer to {call.action} (id {message_id}) came {event.time - call.time:.1f} s after the CALL, "
+                f"beyond the {self.options.call_timeout:g} s timeout",
+                {"message_id": message_id, "latency": round(event.time - call.time, 3), "call_seq": call.seq},
+                action=call.action,
+            )
+        elif event.time - call.time > self.options.slow_response:
+            ctx.emit(
+                rpc.SLOW_RESPONSE,
+                f"{call.action} answered after {event.time - call.time:.1f} s "
+                f"(slow-response threshold {self.options.slow_response:g} s)",
+                {"message_id": message_id, "latency": round(event.time - call.time, 3), "call_seq": call.seq},
+                action=call.action,
+            )
+        call.state = "answered"
+        inspection.call = call
+        inspection.latency = event.time - call.time
+        if frame.message_type is MessageType.CALLERROR:
+            self._call_error(ctx, conn, call, frame)
+            if call.action is not None:
+                self._dispatch(ctx, conn, "on_error", call.action, call, frame)
+        elif call.action is not None:
+            self._dispatch(ctx, conn, "on_result", call.action, call, frame)
+
+    def _call_error(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
+        code = frame.error_code
+        ctx.emit(
+            rpc.CALL_ERROR,
+            f"{frame.error_code} answer to {call.action}"
+            + (f": {frame.error_description}" if frame.error_description else ""),
+            {"error_code": code, "description": frame.error_description, "details": frame.payload,
+             "call_seq": call.seq},
+            action=call.action,
+        )
+        version = conn.version
+        if code is None or version not in ERROR_CODES or code in ERROR_CODES[version]:
+            return
+        if code in ERROR_CODE_ALIASES[version]:
+            ctx.emit(
+                rpc.ERROR_CODE_SPELLING,
+                f"error code {code} is the spelling of another OCPP version than {version}",
+                {"error_code": code, "version": version},
+                action=call.action,
+            )
+        else:
+            ctx.emit(
+                rpc.UNKNOWN_ERROR_CODE,
+                f"error code {code} is not an OCPP {version} error code",
+                {"error_code": code, "version": version, "allowed": sorted(ERROR_CODES[version])},
+                action=call.action,
+            )
+
+    def _expire(self, conn: Connection, now: float) -> None:
+        timeout = self.options.call_timeout
+        for pending in conn.pending.values():
+            while pending:
+                call = next(iter(pending.values()))
+                if now - call.time < timeout:
+                    break
+                del pending[call.message_id]
+                call.state = "timed-out"
+                conn.expired[call.message_id] = call
+                if len(conn.expired) > _EXPIRED_KEPT:
+                    del conn.expired[next(iter(conn.expired))]
+                ctx = self._ctx
+                ctx.emit(
+                    rpc.TIMEOUT,
+                    f"{call.direction.sender} CALL {call.action} (id {call.message_id}) unanswered "
+                    f"after {timeout:g} s",
+                    {"message_id": call.message_id, "timeout": timeout},
+                    seq=call.seq,
+                    time=call.time + timeout,
+                    action=call.action,
+                    conn=conn,
+                )
+                self._run("on_timeout", ctx, conn, call)
+
+    def _guess_version(self, ctx: Context, conn: Connection, frame: Frame) -> None:
+        action = frame.action or ""
+        candidates = versions_with_action(action)
+        if not candidates:
+            return  # an unknown action tells nothing; try the next CALL
+        chosen = None
+        for version in candidates:
+            schema = schema_for(version, action, "request")
+            if schema is not None and schema.validate(frame.payload) is None:
+                chosen = version
+                break
+        if chosen is None:
+            chosen = candidates[0]
+        conn.version = chosen
+        conn.version_guessed = True
+        ctx.emit(
+            rpc.VERSION_GUESSED,
+            f"no OCPP subprotocol negotiated; the traffic looks like OCPP {chosen} (from {action})",
+            {"subprotocol": conn.subprotocol, "action": action, "candidates": list(candidates),
+             "version": chosen},
+            action=action,
+        )
+
+    # -- checker dispatch ------------------------------------------------------------------------------
+
+    def _dispatch(self, ctx: Context, conn: Connection, hook: str, action: str, *args: Any) -> None:
+        key = (hook, action)
+        handlers = self._by_action.get(key)
+        if handlers is None:
+            handlers = [
+                getattr(c, hook)
+                for c in self._hooks[hook]
+                if c.actions is None or action in c.actions
+            ]
+            self._by_action[key] = handlers
+        for handler in handlers:
+            try:
+                handler(ctx, conn, *args)
+            except Exception as exc:
+                self._internal_error(ctx, handler.__self__.name, exc)
+
+    def _run(self, hook: str, ctx: Context, *args: Any) -> None:
+        for checker in self._hooks[hook]:
+            try:
+                getattr(checker, hook)(ctx, *args)
+            except Exception as exc:
+                self._internal_error(ctx, checker.name, exc)
+
+    def _fresh_context(self) -> Context:
+        ctx = self._ctx
+        ctx.event = None
+        ctx.conn = None
+        ctx.sink = []
+        return ctx
+
+    def _internal_error(self, ctx: Context, where: str, exc: Exception) -> None:
+        self.internal_errors += 1
+        log.exception("ocppscope: %s failed on event seq %s", where, ctx.seq)
+        try:
+            ctx.emit(INTERNAL_ERROR, f"{where} failed: {type(exc).__name__}: {exc}",
+                     {"where": where, "exception": repr(exc)[:500]})
+        except Exception:  # pragma: no cover - never let error reporting raise
+            log.exception("ocppscope: could not report an internal error")

@@ -1,0 +1,1 @@
+"""Rule sets of the inspection core. Importing a module declares its rules."""

@@ -1,0 +1,103 @@
+"""Validation of payloads against the official OCPP JSON schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from proxy.core.analyzer import Checker, Context
+from proxy.core.connection import Connection, PendingCall
+from proxy.core.findings import Severity, rule
+from proxy.core.frames import Frame
+from proxy.core.schemas import CompiledSchema, Kind, check_datetimes, schema_for
+
+VIOLATION = rule(
+    "schema.violation",
+    Severity.ERROR,
+    "Payload breaks the official OCPP JSON schema",
+    "The payload does not match the OCA JSON schema of its action. The finding names the JSON path, the "
+    "offending value and the CALLERROR code a strict receiver would answer (1.6 spellings on 1.6).",
+    '[2,"1","StopTransaction",{"transactionId":1,"meterStop":10,"timestamp":"2024-01-01T10:00:00Z",'
+    '"reason":"Unplugged"}] → $.reason must be one of [...], PropertyConstraintViolation',
+)
+DATETIME_NO_TIMEZONE = rule(
+    "schema.datetime-no-timezone",
+    Severity.WARNING,
+    "Date-time without a timezone",
+    "OCPP date-times are ISO 8601 with a UTC offset or Z; without one the receiver has to guess the zone, and "
+    "strict JSON-schema validators reject it.",
+    '{"currentTime":"2024-01-01T10:00:00"}',
+)
+_MAX_VALUE_TEXT = 120
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_VALUE_TEXT else text[: _MAX_VALUE_TEXT - 1] + "…"
+
+
+class SchemaChecker(Checker):
+    """Validates CALL payloads with their action's request schema and answers with the response schema."""
+
+    name = "schema"
+
+    def on_call(self, ctx: Context, conn: Connection, frame: Frame) -> None:
+        version = conn.version
+        if version is None or frame.payload is None or frame.action is None:
+            return
+        schema = schema_for(version, frame.action, "request")
+        if schema is not None:
+            self._validate(ctx, schema, frame.payload, frame.action, "request")
+
+    def on_result(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
+        version = conn.version
+        if version is None or frame.payload is None or call.action is None:
+            return
+        schema = schema_for(version, call.action, "response")
+        if schema is not None:
+            self._validate(ctx, schema, frame.payload, call.action, "response")
+
+    def _validate(self, ctx: Context, schema: CompiledSchema, payload: Any, action: str, kind: Kind) -> None:
+        violation = schema.validate(payload)
+        if violation is not None:
+            ctx.emit(
+                VIOLATION,
+                f"{action} {kind}: {violation.text} (got {_short(violation.value)}); "
+                f"a strict receiver answers {violation.error_code}",
+                {
+                    "path": violation.path,
+                    "value": violation.value if _is_small(violation.value) else _short(violation.value),
+                    "constraint": violation.constraint,
+                    "expected": violation.expected,
+                    "error_code": violation.error_code,
+                    "schema": f"{schema.version}/{schema.name}",
+                },
+                action=action,
+            )
+        if schema.datetime_paths:
+            for problem in check_datetimes(schema, payload):
+                if problem.no_timezone:
+                    ctx.emit(
+                        DATETIME_NO_TIMEZONE,
+                        f"{action} {kind}: {problem.path} = {problem.value!r} has no timezone (add Z or +hh:mm)",
+                        {"path": problem.path, "value": problem.value},
+                        action=action,
+                    )
+                else:
+                    ctx.emit(
+                        VIOLATION,
+                        f"{action} {kind}: {problem.path} = {_short(problem.value)} is not an ISO 8601 date-time; "
+                        f"a strict receiver answers PropertyConstraintViolation",
+                        {
+                            "path": problem.path,
+                            "value": problem.value,
+                            "constraint": "format",
+                            "expected": "date-time",
+                            "error_code": "PropertyConstraintViolation",
+                            "schema": f"{schema.version}/{schema.name}",
+                        },
+                        action=action,
+                    )
+
+
+def _is_small(value: Any) -> bool:
+    return value is None or isinstance(value, bool | int | float) or (isinstance(value, str) and len(value) < 200)

@@ -1,0 +1,265 @@
+"""Tolerant decoding of OCPP-J frames.
+
+:func:`decode` never raises: whatever bytes arrive become a :class:`Frame`, and what is wrong with them
+becomes a list of :class:`FrameProblem` the analyzer turns into findings.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+from proxy.core.protocol import MAX_MESSAGE_ID_LENGTH, MessageType
+
+_EXPECTED_LENGTH = {
+    MessageType.CALL: 4,
+    MessageType.CALLRESULT: 3,
+    MessageType.CALLERROR: 5,
+    MessageType.CALLRESULTERROR: 5,
+    MessageType.SEND: 4,
+}
+
+
+class FrameProblem:
+    """Something wrong with the frame itself: a rule id from :mod:`proxy.core.checks.framing` and details."""
+
+    __slots__ = ("detail", "evidence", "rule")
+
+    def __init__(self, rule: str, detail: str, evidence: dict[str, Any] | None = None) -> None:
+        self.rule = rule
+        self.detail = detail
+        self.evidence = evidence or {}
+
+    def __repr__(self) -> str:
+        return f"FrameProblem({self.rule!r}, {self.detail!r})"
+
+
+class Frame:
+    """A decoded OCPP-J frame.
+
+    ``message_type`` is None when the frame is not an OCPP-J array at all (binary, invalid JSON, not an
+    array, unknown type id); ``message_id`` is the id as a string when one could be read.
+    ``payload`` is the CALL/CALLRESULT/SEND payload or the CALLERROR details.
+    """
+
+    __slots__ = (
+        "action",
+        "error_code",
+        "error_description",
+        "message_id",
+        "message_type",
+        "payload",
+        "problems",
+        "value",
+    )
+
+    def __init__(self) -> None:
+        self.message_type: MessageType | None = None
+        self.message_id: str | None = None
+        self.action: str | None = None
+        self.payload: Any = None
+        self.error_code: str | None = None
+        self.error_description: str | None = None
+        self.problems: list[FrameProblem] = []
+        self.value: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return self.message_type is not None and not self.problems
+
+    def __repr__(self) -> str:
+        kind = self.message_type.name if self.message_type is not None else "INVALID"
+        return f"Frame({kind}, id={self.message_id!r}, action={self.action!r}, problems={self.problems!r})"
+
+
+def _load(content: bytes) -> tuple[Any, FrameProblem | None]:
+    try:
+        return orjson.loads(content), None
+    except orjson.JSONDecodeError:
+        pass
+    # orjson refuses some valid JSON (integers beyond 64 bits); let the standard library decide.
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, FrameProblem(
+            "frame.invalid-utf8",
+            f"text frame is not valid UTF-8 (byte {exc.start})",
+            {"offset": exc.start},
+        )
+    try:
+        return json.loads(text), None
+    except (ValueError, RecursionError) as exc:
+        position = getattr(exc, "pos", None)
+        return None, FrameProblem(
+            "frame.invalid-json",
+            f"not valid JSON: {getattr(exc, 'msg', str(exc))}"
+            + (f" at character {position}" if position is not None else ""),
+            {"error": getattr(exc, "msg", str(exc)), "position": position},
+        )
+
+
+def decode(content: bytes, is_text: bool = True) -> Frame:
+    """Decode one WebSocket message into a :class:`Frame`; never raises."""
+    frame = Frame()
+    if not is_text:
+        frame.problems.append(
+            FrameProblem("frame.binary", "binary WebSocket frame: OCPP-J only uses text frames", {})
+        )
+        return frame
+    value, problem = _load(content)
+    if problem is not None:
+        frame.problems.append(problem)
+        return frame
+    frame.value = value
+    if b"\n" in content:
+        frame.problems.append(
+            FrameProblem("frame.multiline", "frame spans several lines (pretty-printed JSON)", {})
+        )
+    if type(value) is not list:
+        frame.problems.append(
+            FrameProblem(
+                "frame.not-array",
+                f"frame is a JSON {_json_type(value)}, not an OCPP-J array",
+                {"json_type": _json_type(value)},
+            )
+        )
+        return frame
+    if not value or type(value[0]) is not int:
+        got = _json_type(value[0]) if value else "empty array"
+        frame.problems.append(
+            FrameProblem(
+                "frame.bad-shape",
+                f"first element must be the message type number, got {got}",
+                {"first": value[0] if value else None},
+            )
+        )
+        return frame
+    try:
+        message_type = MessageType(value[0])
+    except ValueError:
+        frame.problems.append(
+            FrameProblem(
+                "frame.unknown-type",
+                f"unknown message type number {value[0]}",
+                {"message_type": value[0]},
+            )
+        )
+        _read_id(frame, value)
+        return frame
+    frame.message_type = message_type
+    expected = _EXPECTED_LENGTH[message_type]
+    if len(value) != expected:
+        frame.problems.append(
+            FrameProblem(
+                "frame.bad-shape",
+                f"{message_type.name} must have {expected} elements, has {len(value)}",
+                {"expected": expected, "length": len(value)},
+            )
+        )
+    _read_id(frame, value)
+    if message_type is MessageType.CALL or message_type is MessageType.SEND:
+        action = value[2] if len(value) > 2 else None
+        if isinstance(action, str):
+            frame.action = action
+        else:
+            frame.problems.append(
+                FrameProblem(
+                    "frame.bad-shape",
+                    f"{message_type.name} action must be a string, got {_json_type(action)}",
+                    {"action": action},
+                )
+            )
+        frame.payload = _payload(frame, value, 3)
+    elif message_type is MessageType.CALLRESULT:
+        frame.payload = _payload(frame, value, 2)
+    else:
+        code = value[2] if len(value) > 2 else None
+        description = value[3] if len(value) > 3 else None
+        if isinstance(code, str):
+            frame.error_code = code
+        else:
+            frame.problems.append(
+                FrameProblem(
+                    "frame.bad-shape",
+                    f"{message_type.name} error code must be a string, got {_json_type(code)}",
+                    {"error_code": code},
+                )
+            )
+        if isinstance(description, str):
+            frame.error_description = description
+        elif len(value) > 3:
+            frame.problems.append(
+                FrameProblem(
+                    "frame.bad-shape",
+                    f"{message_type.name} error description must be a string, got {_json_type(description)}",
+                    {"error_description": description},
+                )
+            )
+        frame.payload = _payload(frame, value, 4)
+    return frame
+
+
+def _read_id(frame: Frame, value: list[Any]) -> None:
+    if len(value) < 2:
+        return
+    raw = value[1]
+    if type(raw) is str:
+        frame.message_id = raw
+        if len(raw) > MAX_MESSAGE_ID_LENGTH:
+            frame.problems.append(
+                FrameProblem(
+                    "frame.message-id-too-long",
+                    f"message id has {len(raw)} characters, at most {MAX_MESSAGE_ID_LENGTH} are allowed",
+                    {"message_id": raw, "length": len(raw)},
+                )
+            )
+        return
+    frame.problems.append(
+        FrameProblem(
+            "frame.message-id-not-string",
+            f"message id must be a string, got {_json_type(raw)} {raw!r}",
+            {"message_id": raw},
+        )
+    )
+    # Still pair it: a peer that sends numeric ids usually echoes them back the same way.
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        frame.message_id = json.dumps(raw)
+
+
+def _payload(frame: Frame, value: list[Any], index: int) -> Any:
+    if len(value) <= index:
+        return None
+    payload = value[index]
+    if type(payload) is dict:
+        return payload
+    if payload is None:
+        frame.problems.append(
+            FrameProblem("frame.null-payload", "payload is null; {} is the usual empty payload", {})
+        )
+        return {}
+    frame.problems.append(
+        FrameProblem(
+            "frame.bad-shape",
+            f"payload must be a JSON object, got {_json_type(payload)}",
+            {"payload_type": _json_type(payload)},
+        )
+    )
+    return None
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__

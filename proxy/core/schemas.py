@@ -1,0 +1,173 @@
+"""The official OCPP JSON schemas (bundled in the ``ocpp`` package), compiled once with fastjsonschema.
+
+Format checks are off in the compiled validators: date-times are checked by :func:`check_datetimes` so a
+missing timezone is its own warning rather than a schema error (shared/reference/engine-facts.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import fastjsonschema
+
+from proxy.core.protocol import error_code
+
+Kind = Literal["request", "response"]
+
+_SCHEMA_DIRS = {"1.6": "v16", "2.0.1": "v201", "2.1": "v21"}
+
+_ERROR_CODE_OF_CONSTRAINT = {
+    "type": "TypeConstraintViolation",
+    "required": "OccurrenceConstraintViolation",
+    "minItems": "OccurrenceConstraintViolation",
+    "maxItems": "OccurrenceConstraintViolation",
+    "minProperties": "OccurrenceConstraintViolation",
+    "maxProperties": "OccurrenceConstraintViolation",
+    "additionalProperties": "FormatViolation",
+}
+
+
+class Violation:
+    """The first place a payload breaks its schema."""
+
+    __slots__ = ("constraint", "error_code", "expected", "path", "text", "value")
+
+    def __init__(
+        self, path: str, value: Any, constraint: str, expected: Any, text: str, error_code: str
+    ) -> None:
+        self.path = path
+        self.value = value
+        self.constraint = constraint
+        self.expected = expected
+        self.text = text
+        self.error_code = error_code
+
+    def __repr__(self) -> str:
+        return f"Violation({self.path}, {self.constraint}, {self.error_code})"
+
+
+class DateTimeProblem:
+    __slots__ = ("no_timezone", "path", "value")
+
+    def __init__(self, path: str, value: Any, no_timezone: bool) -> None:
+        self.path = path
+        self.value = value
+        self.no_timezone = no_timezone
+
+
+class CompiledSchema:
+    """One message's schema: a fast validator and the paths of its date-time fields."""
+
+    __slots__ = ("_validate", "datetime_paths", "name", "version")
+
+    def __init__(self, version: str, name: str, schema: dict[str, Any]) -> None:
+        self.version = version
+        self.name = name
+        self._validate = fastjsonschema.compile(schema, use_formats=False)
+        self.datetime_paths: tuple[tuple[str, ...], ...] = tuple(_datetime_paths(schema, schema, (), 0))
+
+    def validate(self, payload: Any) -> Violation | None:
+        try:
+            self._validate(payload)
+        except fastjsonschema.JsonSchemaValueException as exc:
+            return self._violation(exc)
+        return None
+
+    def _violation(self, exc: fastjsonschema.JsonSchemaValueException) -> Violation:
+        path = "$" + (exc.name or "data")[4:]
+        constraint = exc.rule or "unknown"
+        expected = exc.rule_definition
+        text = (exc.message or "").replace(exc.name or "data", path, 1)
+        if constraint == "required" and isinstance(exc.value, dict) and isinstance(expected, list):
+            missing = [key for key in expected if key not in exc.value]
+            text = f"{path} is missing required field{'s' if len(missing) > 1 else ''} " + ", ".join(missing)
+            expected = missing
+        generic = _ERROR_CODE_OF_CONSTRAINT.get(constraint, "PropertyConstraintViolation")
+        return Violation(path, exc.value, constraint, expected, text, error_code(self.version, generic))
+
+
+def _datetime_paths(
+    node: Any, root: dict[str, Any], prefix: tuple[str, ...], depth: int
+) -> Iterator[tuple[str, ...]]:
+    if depth > 12 or not isinstance(node, dict):
+        return
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        yield from _datetime_paths(target, root, prefix, depth + 1)
+        return
+    if node.get("format") == "date-time":
+        yield prefix
+    for key, sub in (node.get("properties") or {}).items():
+        yield from _datetime_paths(sub, root, (*prefix, key), depth + 1)
+    items = node.get("items")
+    if isinstance(items, dict):
+        yield from _datetime_paths(items, root, (*prefix, "*"), depth + 1)
+
+
+def check_datetimes(schema: CompiledSchema, payload: Any) -> list[DateTimeProblem]:
+    """Date-time fields of ``payload`` that do not parse, or parse without a timezone."""
+    problems: list[DateTimeProblem] = []
+    for path in schema.datetime_paths:
+        for where, value in _walk(payload, path, "$"):
+            if not isinstance(value, str):
+                continue  # a wrong type is the schema validator's finding
+            try:
+                parsed = datetime.fromisoformat(value)
+            except ValueError:
+                problems.append(DateTimeProblem(where, value, no_timezone=False))
+                continue
+            if parsed.tzinfo is None:
+                problems.append(DateTimeProblem(where, value, no_timezone=True))
+    return problems
+
+
+def _walk(node: Any, path: tuple[str, ...], where: str) -> Iterator[tuple[str, Any]]:
+    if not path:
+        yield where, node
+        return
+    head, rest = path[0], path[1:]
+    if head == "*":
+        if isinstance(node, list):
+            for index, item in enumerate(node):
+                yield from _walk(item, rest, f"{where}[{index}]")
+    elif isinstance(node, dict) and head in node:
+        yield from _walk(node[head], rest, f"{where}.{head}")
+
+
+def schema_file(version: str, action: str, kind: Kind) -> str:
+    if kind == "response":
+        return f"{action}Response.json"
+    return f"{action}.json" if version == "1.6" else f"{action}Request.json"
+
+
+@cache
+def _schema_names(version: str) -> frozenset[str]:
+    folder = resources.files("ocpp").joinpath(_SCHEMA_DIRS[version], "schemas")
+    return frozenset(entry.name for entry in folder.iterdir() if entry.name.endswith(".json"))
+
+
+@cache
+def schema_for(version: str, action: str, kind: Kind) -> CompiledSchema | None:
+    """The compiled schema of ``action``'s request or response in ``version``, or None if there is none."""
+    if version not in _SCHEMA_DIRS:
+        return None
+    name = schema_file(version, action, kind)
+    names = _schema_names(version)
+    if name not in names:
+        # 2.1's one SEND message (NotifyPeriodicEventStream) has neither suffix.
+        if kind == "request" and f"{action}.json" in names:
+            name = f"{action}.json"
+        else:
+            return None
+    folder = resources.files("ocpp").joinpath(_SCHEMA_DIRS[version], "schemas")
+    with folder.joinpath(name).open("rb") as fh:
+        schema = json.load(fh)
+    return CompiledSchema(version, name, schema)
