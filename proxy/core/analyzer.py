@@ -107,7 +107,7 @@ class Context:
         message: str,
         evidence: dict[str, Any] | None = None,
         *,
-        seq: int | None | type[Ellipsis] = ...,
+        seq: int | type[Ellipsis] | None = ...,
         time: float | None = None,
         action: str | None = None,
         conn: Connection | None = None,

@@ -9,7 +9,6 @@ from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction
 from proxy.core.findings import Severity
 from proxy.core.frames import Frame
 
-
 CallState = Literal["pending", "answered", "timed-out", "superseded", "closed"]
 
 

@@ -12,11 +12,11 @@ Times are seconds since the Unix epoch (float), as the producer observed them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     """Who sent a frame. The values are the Open OCPP Trace spellings."""
 
     FROM_CHARGER = "cp-to-csms"

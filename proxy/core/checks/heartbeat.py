@@ -1,0 +1,133 @@
+"""Heartbeat cadence against the interval the backend gave.
+
+The interval comes from an Accepted BootNotification answer, a ChangeConfiguration of HeartbeatInterval
+(1.6) or a SetVariables of OCPPCommCtrlr.HeartbeatInterval (2.x) that the charger accepted. HeartbeatInterval
+is an interval of *inactivity*: a charger may skip a heartbeat after other traffic (OCPP 1.6 §4.6), so lateness
+is measured from the charger's last frame of any kind, frequency between heartbeats.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from proxy.core.analyzer import Checker, Context, Inspection
+from proxy.core.connection import Connection, PendingCall
+from proxy.core.events import Direction
+from proxy.core.findings import Severity, rule
+from proxy.core.frames import Frame
+
+LATE = rule(
+    "heartbeat.late",
+    Severity.WARNING,
+    "Heartbeat later than the interval the backend set",
+    "The charger was silent for more than 1.5 × HeartbeatInterval (+5 s) before this Heartbeat. Backends "
+    "that treat silence as offline mark it unavailable; a read deadline equal to the interval drops it.",
+    "interval 300 s, Heartbeat 600 s after the charger's previous frame",
+)
+TOO_FREQUENT = rule(
+    "heartbeat.too-frequent",
+    Severity.WARNING,
+    "Heartbeats more often than the interval the backend set",
+    "Heartbeats arrive in less than half the HeartbeatInterval: the charger ignores the interval from the "
+    "BootNotification answer or ChangeConfiguration, which costs mobile data and backend load.",
+    "interval 300 s, Heartbeats every 60 s",
+)
+
+_SLACK = 5.0
+_KEY = "heartbeat"
+
+
+class _Cadence:
+    __slots__ = ("interval", "last_activity", "last_heartbeat")
+
+    def __init__(self) -> None:
+        self.interval = 0
+        self.last_heartbeat: float | None = None
+        self.last_activity: float | None = None
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+class HeartbeatChecker(Checker):
+    name = "heartbeat"
+
+    @staticmethod
+    def _cadence(conn: Connection) -> _Cadence:
+        cadence = conn.data.get(_KEY)
+        if cadence is None:
+            cadence = conn.data[_KEY] = _Cadence()
+        return cadence
+
+    def on_call(self, ctx: Context, conn: Connection, frame: Frame) -> None:
+        if ctx.direction is not Direction.FROM_CHARGER or frame.action != "Heartbeat":
+            return
+        cadence = self._cadence(conn)
+        now = ctx.time
+        interval = cadence.interval
+        if interval > 0:
+            # on_message has not yet seen this Heartbeat: last_activity is the charger's previous frame.
+            silence = now - (cadence.last_activity if cadence.last_activity is not None else now)
+            if silence > 1.5 * interval + _SLACK:
+                ctx.emit(LATE,
+                         f"Heartbeat after {silence:.0f} s of silence; the backend set HeartbeatInterval {interval} s",
+                         {"silence": round(silence, 3), "interval": interval}, action="Heartbeat")
+            if cadence.last_heartbeat is not None and now - cadence.last_heartbeat < 0.5 * interval:
+                ctx.emit(TOO_FREQUENT,
+                         f"Heartbeat {now - cadence.last_heartbeat:.0f} s after the previous one; the backend set "
+                         f"HeartbeatInterval {interval} s",
+                         {"gap": round(now - cadence.last_heartbeat, 3), "interval": interval},
+                         action="Heartbeat")
+        cadence.last_heartbeat = now
+
+    def on_message(self, ctx: Context, conn: Connection, inspection: Inspection) -> None:
+        if ctx.direction is Direction.FROM_CHARGER:
+            self._cadence(conn).last_activity = ctx.time
+
+    def on_result(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
+        payload = frame.payload if isinstance(frame.payload, dict) else {}
+        request = call.payload if isinstance(call.payload, dict) else {}
+        interval: int | None = None
+        if call.action == "BootNotification" and payload.get("status") == "Accepted":
+            interval = _int(payload.get("interval"))
+        elif call.action == "ChangeConfiguration" and payload.get("status") == "Accepted":
+            if str(request.get("key", "")).lower() == "heartbeatinterval":
+                interval = _int(request.get("value"))
+        elif call.action == "SetVariables":
+            interval = _heartbeat_from_set_variables(request, payload)
+        if interval is not None:
+            cadence = self._cadence(conn)
+            if interval != cadence.interval:
+                cadence.interval = interval
+                # The charger restarts its timer on a new interval: do not judge the gap that straddles it.
+                cadence.last_heartbeat = None
+                cadence.last_activity = ctx.time
+
+
+def _heartbeat_from_set_variables(request: dict[str, Any], answer: dict[str, Any]) -> int | None:
+    results = answer.get("setVariableResult")
+    data = request.get("setVariableData")
+    if not isinstance(results, list) or not isinstance(data, list):
+        return None
+    for item in data:
+        if not isinstance(item, dict):
+            continue
+        variable = item.get("variable") or {}
+        component = item.get("component") or {}
+        if variable.get("name") != "HeartbeatInterval" or component.get("name") != "OCPPCommCtrlr":
+            continue
+        for result in results:
+            if (
+                isinstance(result, dict)
+                and (result.get("variable") or {}).get("name") == "HeartbeatInterval"
+                and result.get("attributeStatus") == "Accepted"
+            ):
+                return _int(item.get("attributeValue"))
+    return None
