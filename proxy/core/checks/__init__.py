@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from proxy.core.analyzer import Checker
-from proxy.core.checks.boot import BootChecker
-from proxy.core.checks.heartbeat import HeartbeatChecker
-from proxy.core.checks.schema import SchemaChecker
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from proxy.core.analyzer import Checker
 
 
 def default_checkers() -> list[Checker]:
     """The checkers every consumer (proxy, check, replay, TUI) runs; configured ones are added by the caller."""
+    # Imported here: the analyzer imports this package for the frame and rpc rule declarations.
+    from proxy.core.checks.boot import BootChecker
+    from proxy.core.checks.heartbeat import HeartbeatChecker
+    from proxy.core.checks.schema import SchemaChecker
+
     return [
         SchemaChecker(),
         BootChecker(),

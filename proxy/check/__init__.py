@@ -1,0 +1,1 @@
+"""``ocppscope check``: run the inspection core over recorded traffic and report, for people and for CI."""

@@ -1,0 +1,109 @@
+"""Run the analyzer over inputs and collect what a report needs, in bounded memory."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from proxy.core.analyzer import Analyzer, AnalyzerOptions, Checker
+from proxy.core.checks import default_checkers
+from proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Message
+from proxy.core.findings import Finding, Severity
+
+KEPT_PER_RULE = 200
+"""Findings kept per (input, charger, rule) for the report; the rest are counted, so memory stays bounded."""
+
+
+@dataclass(slots=True)
+class ConnectionSummary:
+    conn_id: str
+    charger: str | None = None
+    client: str | None = None
+    path: str | None = None
+    status: int | None = None
+    subprotocol: str | None = None
+    version: str | None = None
+    opened_at: float | None = None
+    closed_at: float | None = None
+    close_code: int | None = None
+    closed_by: str | None = None
+    frames: int = 0
+
+
+@dataclass(slots=True)
+class InputResult:
+    path: Path
+    events: int = 0
+    frames: int = 0
+    connections: dict[str, ConnectionSummary] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    omitted: Counter[tuple[str | None, str]] = field(default_factory=Counter)
+    """Findings counted but not kept, per (charger, rule)."""
+    counts: Counter[Severity] = field(default_factory=Counter)
+    internal_errors: int = 0
+
+
+def analyze_events(
+    path: Path,
+    events: Iterable[Event],
+    checkers: list[Checker] | None = None,
+    options: AnalyzerOptions | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> InputResult:
+    """Feed ``events`` to a fresh analyzer and summarise connections and findings."""
+    analyzer = Analyzer(default_checkers() if checkers is None else checkers, options)
+    result = InputResult(path)
+    kept: Counter[tuple[str | None, str]] = Counter()
+    connections = result.connections
+
+    def collect(findings: list[Finding]) -> None:
+        for finding in findings:
+            result.counts[finding.severity] += 1
+            key = (finding.charger, finding.rule)
+            if kept[key] < KEPT_PER_RULE:
+                kept[key] += 1
+                result.findings.append(finding)
+            else:
+                result.omitted[key] += 1
+
+    for event in events:
+        result.events += 1
+        inspection = analyzer.feed(event)
+        if type(event) is Message:
+            result.frames += 1
+            summary = connections.get(event.conn_id)
+            if summary is None:
+                summary = connections[event.conn_id] = ConnectionSummary(event.conn_id)
+            summary.frames += 1
+            if progress is not None and result.frames % 65536 == 0:
+                progress(result.frames)
+        elif type(event) is ConnectionOpened:
+            connections[event.conn_id] = ConnectionSummary(
+                event.conn_id,
+                charger=inspection.conn.charger,
+                client=event.client,
+                path=event.path,
+                status=event.status,
+                subprotocol=event.subprotocol,
+                version=inspection.conn.version,
+                opened_at=event.time,
+            )
+        elif type(event) is ConnectionClosed:
+            summary = connections.setdefault(event.conn_id, ConnectionSummary(event.conn_id))
+            summary.closed_at = event.time
+            summary.close_code = event.code
+            summary.closed_by = event.closed_by
+            summary.version = inspection.conn.version
+            summary.charger = summary.charger or inspection.conn.charger
+        if inspection.findings:
+            collect(inspection.findings)
+    for conn in analyzer.connections.values():
+        summary = connections.get(conn.conn_id)
+        if summary is not None:
+            summary.version = conn.version
+            summary.charger = summary.charger or conn.charger
+    collect(analyzer.finish())
+    result.internal_errors = analyzer.internal_errors
+    return result

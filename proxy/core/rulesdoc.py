@@ -1,0 +1,57 @@
+"""Generate docs/rules.md from the rule declarations: ``python -m proxy.core.rulesdoc > docs/rules.md``."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import proxy.core.checks
+from proxy.core.findings import RULES, Rule
+
+_AREAS = {
+    "frame": "Frames",
+    "rpc": "Requests and answers",
+    "version": "OCPP version",
+    "schema": "JSON schema",
+    "boot": "BootNotification",
+    "heartbeat": "Heartbeat",
+    "ocppscope": "ocppscope itself",
+}
+
+
+def load_all_rules() -> dict[str, Rule]:
+    """Import every checks module (each declares its rules on import) and return the registry."""
+    importlib.import_module("proxy.core.analyzer")
+    for module in pkgutil.iter_modules(proxy.core.checks.__path__):
+        importlib.import_module(f"proxy.core.checks.{module.name}")
+    return RULES
+
+
+def render() -> str:
+    rules = load_all_rules()
+    lines = [
+        "# Rules",
+        "",
+        "Every finding ocppscope reports carries one of these stable rule ids. Severity is the rule's default.",
+        "This page is generated from the rule declarations (`make rules-doc`); a test keeps it current.",
+        "",
+    ]
+    areas: dict[str, list[Rule]] = {}
+    for declared in rules.values():
+        areas.setdefault(declared.area, []).append(declared)
+    for area in sorted(areas, key=lambda a: (list(_AREAS).index(a) if a in _AREAS else len(_AREAS), a)):
+        lines += [f"## {_AREAS.get(area, area.capitalize())}", ""]
+        lines += ["| Rule | Severity | What it means |", "| --- | --- | --- |"]
+        for declared in sorted(areas[area], key=lambda r: r.id):
+            lines.append(f"| `{declared.id}` | {declared.severity} | {declared.title} |")
+        lines.append("")
+        for declared in sorted(areas[area], key=lambda r: r.id):
+            lines += [f"### `{declared.id}`", "", f"**{declared.severity}**: {declared.title}.", ""]
+            lines += [declared.explanation, ""]
+            if declared.example:
+                lines += ["Example:", "", "```", declared.example, "```", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")
