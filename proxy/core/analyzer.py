@@ -30,7 +30,7 @@ from proxy.core.protocol import (
     ERROR_CODES,
     VERSIONS,
     MessageType,
-    action_direction,
+    actions,
     version_of_subprotocol,
     versions_with_action,
 )
@@ -47,6 +47,14 @@ INTERNAL_ERROR = rule(
 )
 
 _EXPIRED_KEPT = 64
+_FROM_CHARGER = Direction.FROM_CHARGER
+_FROM_BACKEND = Direction.FROM_BACKEND
+_CALL = MessageType.CALL
+_CALLRESULT = MessageType.CALLRESULT
+_CALLERROR = MessageType.CALLERROR
+_REVERSE = {_FROM_CHARGER: _FROM_BACKEND, _FROM_BACKEND: _FROM_CHARGER}
+_DIRECTION_OF: dict[str, Direction | None] = {"cp-to-csms": _FROM_CHARGER, "csms-to-cp": _FROM_BACKEND, "both": None}
+_UNKNOWN = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,27 +83,22 @@ class Inspection:
 
 
 class Context:
-    """Handed to every checker hook: the event being analysed and where findings go."""
+    """Handed to every checker hook: the event being analysed and where findings go.
 
-    __slots__ = ("analyzer", "conn", "event", "sink")
+    ``time``, ``seq`` and ``direction`` are those of the current event (``direction`` None for events that
+    are not messages or pings; ``seq`` None and ``time`` the latest time seen during ``tick``/``finish``).
+    """
+
+    __slots__ = ("analyzer", "conn", "direction", "event", "seq", "sink", "time")
 
     def __init__(self, analyzer: Analyzer) -> None:
         self.analyzer = analyzer
         self.conn: Connection | None = None
         self.event: Event | None = None
         self.sink: list[Finding] = []
-
-    @property
-    def time(self) -> float:
-        return self.event.time if self.event is not None else self.analyzer.last_time
-
-    @property
-    def seq(self) -> int | None:
-        return self.event.seq if self.event is not None else None
-
-    @property
-    def direction(self) -> Direction | None:
-        return getattr(self.event, "direction", None)
+        self.time = 0.0
+        self.seq: int | None = None
+        self.direction: Direction | None = None
 
     @property
     def options(self) -> AnalyzerOptions:
@@ -116,14 +119,13 @@ class Context:
     ) -> Finding:
         """Report a finding about the current event (or ``seq``), connection (or ``conn``) and charger."""
         conn = conn or self.conn
-        event = self.event
         finding = Finding(
             rule=rule.id,
             severity=severity or rule.severity,
             message=message,
             conn_id=conn.conn_id if conn else None,
             charger=charger or (conn.charger if conn else None),
-            seq=(event.seq if event is not None else None) if seq is ... else seq,  # type: ignore[arg-type]
+            seq=self.seq if seq is ... else seq,  # type: ignore[arg-type]
             time=time if time is not None else self.time,
             action=action,
             evidence=evidence or {},
@@ -137,12 +139,14 @@ class Context:
 class Checker:
     """A set of related rules. Override only the hooks you need; they run in registration order.
 
-    ``actions`` limits ``on_call``/``on_result``/``on_error`` to CALLs of those actions (the CALL's action
-    for answers), which keeps rules off the hot path of frames they do not care about.
+    ``actions`` limits ``on_call`` to CALLs of those actions, and ``result_actions`` limits ``on_result`` and
+    ``on_error`` to answers to CALLs of those actions (default: ``actions``). None means every action.
+    They keep rules off the hot path of frames they do not care about.
     """
 
     name: ClassVar[str] = "checker"
     actions: ClassVar[frozenset[str] | None] = None
+    result_actions: ClassVar[frozenset[str] | None] = None
 
     def on_open(self, ctx: Context, conn: Connection, event: ConnectionOpened) -> None:
         """A handshake finished (``event.status`` 101) or failed (any other status)."""
@@ -176,6 +180,11 @@ _HOOKS = ("on_open", "on_call", "on_result", "on_error", "on_message", "on_ping"
           "on_finish")
 
 
+def _wants(checker: Checker, hook: str, action: str) -> bool:
+    wanted = checker.actions if hook == "on_call" else (checker.result_actions or checker.actions)
+    return wanted is None or action in wanted
+
+
 class Analyzer:
     """Analyses a stream of events from any number of interleaved connections."""
 
@@ -186,11 +195,20 @@ class Analyzer:
         self.last_time = 0.0
         self.internal_errors = 0
         self._ctx = Context(self)
-        self._hooks: dict[str, list[Checker]] = {
-            hook: [c for c in self.checkers if getattr(type(c), hook) is not getattr(Checker, hook)]
+        # Bound methods of the checkers that override each hook, so dispatch does no lookups per frame.
+        self._hooks: dict[str, list[Callable[..., None]]] = {
+            hook: [getattr(c, hook) for c in self.checkers if getattr(type(c), hook) is not getattr(Checker, hook)]
             for hook in _HOOKS
         }
-        self._by_action: dict[tuple[str, str | None], list[Callable[..., None]]] = {}
+        self._by_action: dict[str, dict[str, list[Callable[..., None]]]] = {
+            "on_call": {}, "on_result": {}, "on_error": {}
+        }
+        self._on_message = self._hooks["on_message"]
+        # Action → the Direction allowed to send it (None: both ways), per version.
+        self._directions: dict[str, dict[str, Direction | None]] = {
+            version: {a: _DIRECTION_OF[e["direction"]] for a, e in actions(version).items()} for version in VERSIONS
+        }
+        self._slow_response = self.options.slow_response
 
     # -- public API ------------------------------------------------------------------------------------
 
@@ -202,13 +220,20 @@ class Analyzer:
         ctx.conn = conn
         ctx.event = event
         ctx.sink = inspection.findings
-        if event.time > self.last_time:
-            self.last_time = event.time
+        ctx.time = time = event.time
+        ctx.seq = event.seq
+        if time > self.last_time:
+            self.last_time = time
         try:
             if type(event) is Message:
-                self._expire(conn, event.time)
+                ctx.direction = event.direction
+                pending = conn.pending
+                if pending[_FROM_CHARGER] or pending[_FROM_BACKEND]:
+                    self._expire(conn, time)
                 self._message(ctx, conn, event, inspection)
-            elif type(event) is ConnectionOpened:
+                return inspection
+            ctx.direction = getattr(event, "direction", None)
+            if type(event) is ConnectionOpened:
                 self._open(ctx, conn, event)
             elif type(event) is ConnectionClosed:
                 self._close(ctx, conn, event)
@@ -221,6 +246,7 @@ class Analyzer:
     def tick(self, now: float) -> list[Finding]:
         """Let time pass without traffic (the live proxy calls this about once a second)."""
         ctx = self._fresh_context()
+        ctx.time = now
         for conn in list(self.connections.values()):
             ctx.conn = conn
             self._expire(conn, now)
@@ -294,16 +320,15 @@ class Analyzer:
 
     def _message(self, ctx: Context, conn: Connection, event: Message, inspection: Inspection) -> None:
         conn.frames += 1
-        conn.last_from[event.direction] = event.time
         frame = decode(event.content, event.is_text)
         inspection.frame = frame
         for problem in frame.problems:
             ctx.emit(framing.PROBLEM_RULES[problem.rule], problem.detail, problem.evidence,
                      action=frame.action)
         message_type = frame.message_type
-        if message_type is MessageType.CALL:
+        if message_type is _CALL:
             self._call(ctx, conn, event, frame)
-        elif message_type is MessageType.CALLRESULT or message_type is MessageType.CALLERROR:
+        elif message_type is _CALLRESULT or message_type is _CALLERROR:
             self._answer(ctx, conn, event, frame, inspection)
         elif message_type is not None:  # CALLRESULTERROR, SEND
             if conn.version is not None and conn.version != "2.1":
@@ -316,7 +341,13 @@ class Analyzer:
                 )
             if message_type is MessageType.SEND and frame.action is not None:
                 self._dispatch(ctx, conn, "on_call", frame.action, frame)
-        self._run("on_message", ctx, conn, inspection)
+        for handler in self._on_message:
+            try:
+                handler(ctx, conn, inspection)
+            except Exception as exc:
+                self._internal_error(ctx, handler.__self__.name, exc)
+        # Updated last, so hooks see when this side sent its previous frame.
+        conn.last_from[event.direction] = event.time
 
     def _call(self, ctx: Context, conn: Connection, event: Message, frame: Frame) -> None:
         direction = event.direction
@@ -361,22 +392,23 @@ class Analyzer:
                         )
             pending[message_id] = PendingCall(frame, direction, event.seq, event.time)
         if action is not None:
-            version = conn.version
-            if version in VERSIONS:
-                expected = action_direction(version, action)
-                if expected is None:
+            directions = self._directions.get(conn.version)  # type: ignore[arg-type]
+            if directions is not None:
+                version = conn.version
+                expected = directions.get(action, _UNKNOWN)
+                if expected is _UNKNOWN:
                     ctx.emit(
                         rpc.UNKNOWN_ACTION,
                         f"{action} is not an OCPP {version} action",
                         {"version": version, "known_in": list(versions_with_action(action))},
                         action=action,
                     )
-                elif expected != "both" and expected != direction.value:
+                elif expected is not None and expected is not direction:
                     ctx.emit(
                         rpc.WRONG_DIRECTION,
                         f"the {direction.sender} sent {action}, which only the "
                         f"{direction.reverse.sender} may send",
-                        {"version": version, "expected": expected},
+                        {"version": version, "expected": str(expected)},
                         action=action,
                     )
             self._dispatch(ctx, conn, "on_call", action, frame)
@@ -385,7 +417,7 @@ class Analyzer:
         message_id = frame.message_id
         if message_id is None:
             return
-        call = conn.pending[event.direction.reverse].pop(message_id, None)
+        call = conn.pending[_REVERSE[event.direction]].pop(message_id, None)
         if call is None:
             call = conn.expired.pop(message_id, None)
             if call is None:
@@ -403,7 +435,7 @@ class Analyzer:
                 {"message_id": message_id, "latency": round(event.time - call.time, 3), "call_seq": call.seq},
                 action=call.action,
             )
-        elif event.time - call.time > self.options.slow_response:
+        elif event.time - call.time > self._slow_response:
             ctx.emit(
                 rpc.SLOW_RESPONSE,
                 f"{call.action} answered after {event.time - call.time:.1f} s "
@@ -414,7 +446,7 @@ class Analyzer:
         call.state = "answered"
         inspection.call = call
         inspection.latency = event.time - call.time
-        if frame.message_type is MessageType.CALLERROR:
+        if frame.message_type is _CALLERROR:
             self._call_error(ctx, conn, call, frame)
             if call.action is not None:
                 self._dispatch(ctx, conn, "on_error", call.action, call, frame)
@@ -500,15 +532,12 @@ class Analyzer:
     # -- checker dispatch ------------------------------------------------------------------------------
 
     def _dispatch(self, ctx: Context, conn: Connection, hook: str, action: str, *args: Any) -> None:
-        key = (hook, action)
-        handlers = self._by_action.get(key)
+        table = self._by_action[hook]
+        handlers = table.get(action)
         if handlers is None:
-            handlers = [
-                getattr(c, hook)
-                for c in self._hooks[hook]
-                if c.actions is None or action in c.actions
+            handlers = table[action] = [
+                handler for handler in self._hooks[hook] if _wants(handler.__self__, hook, action)
             ]
-            self._by_action[key] = handlers
         for handler in handlers:
             try:
                 handler(ctx, conn, *args)
@@ -516,17 +545,20 @@ class Analyzer:
                 self._internal_error(ctx, handler.__self__.name, exc)
 
     def _run(self, hook: str, ctx: Context, *args: Any) -> None:
-        for checker in self._hooks[hook]:
+        for handler in self._hooks[hook]:
             try:
-                getattr(checker, hook)(ctx, *args)
+                handler(ctx, *args)
             except Exception as exc:
-                self._internal_error(ctx, checker.name, exc)
+                self._internal_error(ctx, handler.__self__.name, exc)
 
     def _fresh_context(self) -> Context:
         ctx = self._ctx
         ctx.event = None
         ctx.conn = None
         ctx.sink = []
+        ctx.time = self.last_time
+        ctx.seq = None
+        ctx.direction = None
         return ctx
 
     def _internal_error(self, ctx: Context, where: str, exc: Exception) -> None:

@@ -4,6 +4,9 @@ Whatever produces traffic (the live mitmproxy addon, a capture reader, an import
 events and feeds them, in order, to :class:`proxy.core.analyzer.Analyzer`. They are plain data: no I/O
 object ever reaches the core.
 
+Events are treated as immutable once fed; they are not frozen only because frozen dataclasses cost four times
+as much to build, and a capture replay builds a million of them.
+
 ``seq`` is the producer's sequence number for the event. The capture format stores it, so a finding's
 frame reference means the same record live, in a capture file and in a replay.
 Times are seconds since the Unix epoch (float), as the producer observed them.
@@ -79,7 +82,7 @@ class AuthSummary:
     error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ConnectionOpened:
     """A WebSocket upgrade request and the answer the charger got.
 
@@ -103,7 +106,7 @@ class ConnectionOpened:
     auth: AuthSummary | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Message:
     """One WebSocket data message, exactly as it crossed the proxy."""
 
@@ -116,7 +119,7 @@ class Message:
     redacted: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Ping:
     """A WebSocket ping or pong (``pong`` True) where the producer could observe it."""
 
@@ -128,7 +131,7 @@ class Ping:
     seq: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ConnectionClosed:
     """The end of a connection: close code and reason as seen by the proxy, and who started it."""
 

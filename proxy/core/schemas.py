@@ -60,20 +60,48 @@ class DateTimeProblem:
         self.no_timezone = no_timezone
 
 
-class CompiledSchema:
-    """One message's schema: a fast validator and the paths of its date-time fields."""
+def _is_zoned_datetime(value: str) -> bool:
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
 
-    __slots__ = ("_validate", "datetime_paths", "name", "version")
+
+class CompiledSchema:
+    """One message's schema: a fast validator and the paths of its date-time fields.
+
+    The strict validator also requires date-times to parse with a timezone, so a clean payload costs one
+    call. Only a payload that fails it takes the slow path: the lenient validator for the real schema
+    violation, and a walk over the date-time fields for the date-time problems.
+    """
+
+    __slots__ = ("_lenient", "_schema", "_strict", "datetime_paths", "name", "version")
 
     def __init__(self, version: str, name: str, schema: dict[str, Any]) -> None:
         self.version = version
         self.name = name
-        self._validate = fastjsonschema.compile(schema, use_formats=False)
+        self._schema = schema
+        self._strict = fastjsonschema.compile(schema, formats={"date-time": _is_zoned_datetime})
+        self._lenient: Any = None
         self.datetime_paths: tuple[tuple[str, ...], ...] = tuple(_datetime_paths(schema, schema, (), 0))
 
-    def validate(self, payload: Any) -> Violation | None:
+    def check(self, payload: Any) -> tuple[Violation | None, list[DateTimeProblem]]:
+        """The payload's first schema violation (format checks aside) and all its date-time problems."""
         try:
-            self._validate(payload)
+            self._strict(payload)
+        except fastjsonschema.JsonSchemaValueException:
+            pass
+        else:
+            return None, []
+        problems = check_datetimes(self, payload) if self.datetime_paths else []
+        return self.validate(payload), problems
+
+    def validate(self, payload: Any) -> Violation | None:
+        """The first schema violation, date-time formats not checked."""
+        if self._lenient is None:
+            self._lenient = fastjsonschema.compile(self._schema, use_formats=False)
+        try:
+            self._lenient(payload)
         except fastjsonschema.JsonSchemaValueException as exc:
             return self._violation(exc)
         return None
@@ -116,17 +144,27 @@ def check_datetimes(schema: CompiledSchema, payload: Any) -> list[DateTimeProble
     """Date-time fields of ``payload`` that do not parse, or parse without a timezone."""
     problems: list[DateTimeProblem] = []
     for path in schema.datetime_paths:
-        for where, value in _walk(payload, path, "$"):
-            if not isinstance(value, str):
-                continue  # a wrong type is the schema validator's finding
-            try:
-                parsed = datetime.fromisoformat(value)
-            except ValueError:
-                problems.append(DateTimeProblem(where, value, no_timezone=False))
-                continue
-            if parsed.tzinfo is None:
-                problems.append(DateTimeProblem(where, value, no_timezone=True))
+        if len(path) == 1:
+            # Most date-times are top-level fields: no walk needed.
+            value = payload.get(path[0]) if type(payload) is dict else None
+            if value is not None:
+                _check_datetime(f"$.{path[0]}", value, problems)
+        else:
+            for where, value in _walk(payload, path, "$"):
+                _check_datetime(where, value, problems)
     return problems
+
+
+def _check_datetime(where: str, value: Any, problems: list[DateTimeProblem]) -> None:
+    if not isinstance(value, str):
+        return  # a wrong type is the schema validator's finding
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        problems.append(DateTimeProblem(where, value, no_timezone=False))
+        return
+    if parsed.tzinfo is None:
+        problems.append(DateTimeProblem(where, value, no_timezone=True))
 
 
 def _walk(node: Any, path: tuple[str, ...], where: str) -> Iterator[tuple[str, Any]]:

@@ -12,11 +12,15 @@ def default_checkers() -> list[Checker]:
     """The checkers every consumer (proxy, check, replay, TUI) runs; configured ones are added by the caller."""
     # Imported here: the analyzer imports this package for the frame and rpc rule declarations.
     from proxy.core.checks.boot import BootChecker
+    from proxy.core.checks.handshake import handshake_checkers
     from proxy.core.checks.heartbeat import HeartbeatChecker
+    from proxy.core.checks.lifecycle import LifecycleChecker
     from proxy.core.checks.schema import SchemaChecker
 
     return [
         SchemaChecker(),
         BootChecker(),
         HeartbeatChecker(),
+        *handshake_checkers(),
+        LifecycleChecker(),
     ]

@@ -11,7 +11,7 @@ from typing import Any
 
 from proxy.core.analyzer import Checker, Context, Inspection
 from proxy.core.connection import Connection, PendingCall
-from proxy.core.events import Direction
+from proxy.core.events import ConnectionOpened, Direction
 from proxy.core.findings import Severity, rule
 from proxy.core.frames import Frame
 from proxy.core.protocol import MessageType
@@ -72,9 +72,11 @@ _MAX_CHARGERS = 10_000
 
 
 class _BootState:
-    __slots__ = ("answered_at", "interval", "status", "triggered")
+    __slots__ = ("answered_at", "interval", "rejected_until", "status", "triggered")
 
     def __init__(self) -> None:
+        self.rejected_until = 0.0
+        """While the charger's registration is Rejected, the end of its retry interval; 0 otherwise."""
         self.status: str | None = None
         """None (no boot seen), "waiting" (sent, unanswered), "Accepted", "Pending", "Rejected", "failed"."""
         self.interval = 0
@@ -97,6 +99,7 @@ class _ChargerBoots:
 
 class BootChecker(Checker):
     name = "boot"
+    result_actions = frozenset({"BootNotification", "TriggerMessage"})
 
     def __init__(self) -> None:
         self._chargers: dict[str, _ChargerBoots] = {}
@@ -116,34 +119,6 @@ class BootChecker(Checker):
         if state is None:
             state = conn.data[_KEY] = _BootState()
         return state
-
-    def on_call(self, ctx: Context, conn: Connection, frame: Frame) -> None:
-        action = frame.action or ""
-        state = self._state(conn)
-        if ctx.direction is Direction.FROM_BACKEND:
-            if state.status == "Pending" and action in _REMOTE_TX:
-                ctx.emit(REMOTE_START_WHILE_PENDING,
-                         f"backend sends {action} while the charger's registration is Pending", action=action)
-            elif state.status == "Rejected":
-                ctx.emit(BACKEND_CALL_WHILE_REJECTED,
-                         f"backend sends {action} to a charger whose BootNotification it rejected", action=action)
-            return
-        if action == "BootNotification":
-            self._boot_sent(ctx, conn, state)
-            return
-        if state.status in ("waiting", "failed") or (
-            state.status == "Rejected" and ctx.time >= self._charger(conn).retry_after
-        ):
-            answer = {"waiting": "answered", "failed": "accepted", "Rejected": "accepted"}[state.status]
-            ctx.emit(REQUEST_BEFORE_ACCEPTED,
-                     f"charger sends {action} before its BootNotification was {answer}", action=action)
-        elif state.status == "Pending":
-            if action in state.triggered:
-                state.triggered.discard(action)
-            else:
-                ctx.emit(REQUEST_BEFORE_ACCEPTED,
-                         f"charger sends {action} while its registration is Pending (not triggered by the backend)",
-                         action=action)
 
     def _boot_sent(self, ctx: Context, conn: Connection, state: _BootState) -> None:
         boots = self._charger(conn)
@@ -166,6 +141,7 @@ class BootChecker(Checker):
         boots.last_sent = now
         boots.last_status = None
         state.status = "waiting"
+        state.rejected_until = 0.0
         state.triggered.clear()
 
     def on_result(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
@@ -181,6 +157,7 @@ class BootChecker(Checker):
             boots.last_status = state.status
             boots.last_interval = state.interval
             boots.retry_after = ctx.time + state.interval if state.status != "Accepted" else 0.0
+            state.rejected_until = boots.retry_after if state.status == "Rejected" else 0.0
         elif call.action == "TriggerMessage" and payload.get("status") == "Accepted":
             requested = call.payload.get("requestedMessage") if isinstance(call.payload, dict) else None
             if isinstance(requested, str):
@@ -198,17 +175,47 @@ class BootChecker(Checker):
         self._state(conn).status = "failed"
         self._charger(conn).last_status = "failed"
 
+    def on_open(self, ctx: Context, conn: Connection, event: ConnectionOpened) -> None:
+        boots = self._chargers.get(conn.charger or conn.conn_id)
+        if boots is not None and boots.last_status == "Rejected" and boots.retry_after > ctx.time:
+            # A rejected charger that reconnects is still inside its retry interval.
+            self._state(conn).rejected_until = boots.retry_after
+
     def on_message(self, ctx: Context, conn: Connection, inspection: Inspection) -> None:
-        if ctx.direction is not Direction.FROM_CHARGER:
-            return
-        boots = self._charger(conn)
-        if boots.last_status != "Rejected" or ctx.time >= boots.retry_after:
-            return
         frame = inspection.frame
-        if frame is not None and frame.message_type is MessageType.CALL and frame.action == "BootNotification":
-            return  # judged as a retry above
-        what = frame.action if frame is not None and frame.action else "a frame"
-        ctx.emit(SENDING_AFTER_REJECTED,
-                 f"charger sends {what} {boots.retry_after - ctx.time:.0f} s before the retry interval of its "
-                 f"rejected BootNotification ends",
-                 {"retry_after": boots.retry_after}, action=frame.action if frame is not None else None)
+        is_call = frame is not None and frame.message_type is MessageType.CALL
+        from_charger = ctx.direction is Direction.FROM_CHARGER
+        state = conn.data.get(_KEY)
+        if is_call and from_charger and frame.action == "BootNotification":  # type: ignore[union-attr]
+            self._boot_sent(ctx, conn, state or self._state(conn))
+            return
+        if state is None or state.status == "Accepted" or (state.status is None and not state.rejected_until):
+            return  # the hot path: a registered charger
+        action = (frame.action if frame is not None else None) or ""
+        if from_charger and ctx.time < state.rejected_until:
+            ctx.emit(SENDING_AFTER_REJECTED,
+                     f"charger sends {action or 'a frame'} {state.rejected_until - ctx.time:.0f} s before the retry "
+                     f"interval of its rejected BootNotification ends",
+                     {"retry_until": state.rejected_until}, action=action or None)
+            return
+        if not is_call:
+            return
+        if not from_charger:
+            if state.status == "Pending" and action in _REMOTE_TX:
+                ctx.emit(REMOTE_START_WHILE_PENDING,
+                         f"backend sends {action} while the charger's registration is Pending", action=action)
+            elif state.status == "Rejected":
+                ctx.emit(BACKEND_CALL_WHILE_REJECTED,
+                         f"backend sends {action} to a charger whose BootNotification it rejected", action=action)
+            return
+        if state.status in ("waiting", "failed", "Rejected"):
+            answer = "answered" if state.status == "waiting" else "accepted"
+            ctx.emit(REQUEST_BEFORE_ACCEPTED,
+                     f"charger sends {action} before its BootNotification was {answer}", action=action)
+        elif state.status == "Pending":
+            if action in state.triggered:
+                state.triggered.discard(action)
+            else:
+                ctx.emit(REQUEST_BEFORE_ACCEPTED,
+                         f"charger sends {action} while its registration is Pending (not triggered by the backend)",
+                         action=action)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from proxy.core.analyzer import Checker, Context, Inspection
+from proxy.core.analyzer import Checker, Context
 from proxy.core.connection import Connection, PendingCall
 from proxy.core.events import Direction
 from proxy.core.findings import Severity, rule
@@ -38,12 +38,13 @@ _KEY = "heartbeat"
 
 
 class _Cadence:
-    __slots__ = ("interval", "last_activity", "last_heartbeat")
+    __slots__ = ("interval", "last_heartbeat", "since")
 
     def __init__(self) -> None:
         self.interval = 0
         self.last_heartbeat: float | None = None
-        self.last_activity: float | None = None
+        self.since = 0.0
+        """When the current interval took effect: silence before it is not judged against it."""
 
 
 def _int(value: Any) -> int | None:
@@ -58,6 +59,8 @@ def _int(value: Any) -> int | None:
 
 class HeartbeatChecker(Checker):
     name = "heartbeat"
+    actions = frozenset({"Heartbeat"})
+    result_actions = frozenset({"BootNotification", "ChangeConfiguration", "SetVariables"})
 
     @staticmethod
     def _cadence(conn: Connection) -> _Cadence:
@@ -73,8 +76,9 @@ class HeartbeatChecker(Checker):
         now = ctx.time
         interval = cadence.interval
         if interval > 0:
-            # on_message has not yet seen this Heartbeat: last_activity is the charger's previous frame.
-            silence = now - (cadence.last_activity if cadence.last_activity is not None else now)
+            # last_from still holds the charger's previous frame: the analyzer updates it after the hooks.
+            previous = conn.last_from.get(Direction.FROM_CHARGER, now)
+            silence = now - max(previous, cadence.since)
             if silence > 1.5 * interval + _SLACK:
                 ctx.emit(LATE,
                          f"Heartbeat after {silence:.0f} s of silence; the backend set HeartbeatInterval {interval} s",
@@ -86,10 +90,6 @@ class HeartbeatChecker(Checker):
                          {"gap": round(now - cadence.last_heartbeat, 3), "interval": interval},
                          action="Heartbeat")
         cadence.last_heartbeat = now
-
-    def on_message(self, ctx: Context, conn: Connection, inspection: Inspection) -> None:
-        if ctx.direction is Direction.FROM_CHARGER:
-            self._cadence(conn).last_activity = ctx.time
 
     def on_result(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
         payload = frame.payload if isinstance(frame.payload, dict) else {}
@@ -108,7 +108,7 @@ class HeartbeatChecker(Checker):
                 cadence.interval = interval
                 # The charger restarts its timer on a new interval: do not judge the gap that straddles it.
                 cadence.last_heartbeat = None
-                cadence.last_activity = ctx.time
+                cadence.since = ctx.time
 
 
 def _heartbeat_from_set_variables(request: dict[str, Any], answer: dict[str, Any]) -> int | None:

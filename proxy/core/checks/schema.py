@@ -8,7 +8,7 @@ from proxy.core.analyzer import Checker, Context
 from proxy.core.connection import Connection, PendingCall
 from proxy.core.findings import Severity, rule
 from proxy.core.frames import Frame
-from proxy.core.schemas import CompiledSchema, Kind, check_datetimes, schema_for
+from proxy.core.schemas import CompiledSchema, Kind, schema_for
 
 VIOLATION = rule(
     "schema.violation",
@@ -40,11 +40,20 @@ class SchemaChecker(Checker):
 
     name = "schema"
 
+    def __init__(self) -> None:
+        # Plain dicts in front of schema_for's cache: this lookup runs for every frame.
+        self._requests: dict[tuple[str, str], CompiledSchema | None] = {}
+        self._responses: dict[tuple[str, str], CompiledSchema | None] = {}
+
     def on_call(self, ctx: Context, conn: Connection, frame: Frame) -> None:
         version = conn.version
         if version is None or frame.payload is None or frame.action is None:
             return
-        schema = schema_for(version, frame.action, "request")
+        key = (version, frame.action)
+        try:
+            schema = self._requests[key]
+        except KeyError:
+            schema = self._requests[key] = schema_for(version, frame.action, "request")
         if schema is not None:
             self._validate(ctx, schema, frame.payload, frame.action, "request")
 
@@ -52,12 +61,16 @@ class SchemaChecker(Checker):
         version = conn.version
         if version is None or frame.payload is None or call.action is None:
             return
-        schema = schema_for(version, call.action, "response")
+        key = (version, call.action)
+        try:
+            schema = self._responses[key]
+        except KeyError:
+            schema = self._responses[key] = schema_for(version, call.action, "response")
         if schema is not None:
             self._validate(ctx, schema, frame.payload, call.action, "response")
 
     def _validate(self, ctx: Context, schema: CompiledSchema, payload: Any, action: str, kind: Kind) -> None:
-        violation = schema.validate(payload)
+        violation, datetime_problems = schema.check(payload)
         if violation is not None:
             ctx.emit(
                 VIOLATION,
@@ -73,30 +86,29 @@ class SchemaChecker(Checker):
                 },
                 action=action,
             )
-        if schema.datetime_paths:
-            for problem in check_datetimes(schema, payload):
-                if problem.no_timezone:
-                    ctx.emit(
-                        DATETIME_NO_TIMEZONE,
-                        f"{action} {kind}: {problem.path} = {problem.value!r} has no timezone (add Z or +hh:mm)",
-                        {"path": problem.path, "value": problem.value},
-                        action=action,
-                    )
-                else:
-                    ctx.emit(
-                        VIOLATION,
-                        f"{action} {kind}: {problem.path} = {_short(problem.value)} is not an ISO 8601 date-time; "
-                        f"a strict receiver answers PropertyConstraintViolation",
-                        {
-                            "path": problem.path,
-                            "value": problem.value,
-                            "constraint": "format",
-                            "expected": "date-time",
-                            "error_code": "PropertyConstraintViolation",
-                            "schema": f"{schema.version}/{schema.name}",
-                        },
-                        action=action,
-                    )
+        for problem in datetime_problems:
+            if problem.no_timezone:
+                ctx.emit(
+                    DATETIME_NO_TIMEZONE,
+                    f"{action} {kind}: {problem.path} = {problem.value!r} has no timezone (add Z or +hh:mm)",
+                    {"path": problem.path, "value": problem.value},
+                    action=action,
+                )
+            else:
+                ctx.emit(
+                    VIOLATION,
+                    f"{action} {kind}: {problem.path} = {_short(problem.value)} is not an ISO 8601 date-time; "
+                    f"a strict receiver answers PropertyConstraintViolation",
+                    {
+                        "path": problem.path,
+                        "value": problem.value,
+                        "constraint": "format",
+                        "expected": "date-time",
+                        "error_code": "PropertyConstraintViolation",
+                        "schema": f"{schema.version}/{schema.name}",
+                    },
+                    action=action,
+                )
 
 
 def _is_small(value: Any) -> bool:
