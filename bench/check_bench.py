@@ -1,0 +1,98 @@
+"""``ocppscope check`` over a generated capture: throughput of the whole pipeline against bare ``json.loads``
+and against the ``ocpp`` package's own validation of the same frames, and peak memory.
+
+Targets (issue 2): ≥ 0.35× json.loads, ≥ 7× the ocpp package path, peak RSS ≤ 300 MB, for 1M frames.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.traffic import events, frame_pairs
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def _capture(frames: int) -> Path:
+    from proxy.capture.writer import CaptureWriter
+
+    path = OUT / f"check-{frames}.jsonl"
+    if path.exists():
+        return path
+    OUT.mkdir(exist_ok=True)
+    partial = path.with_suffix(".partial")
+    with CaptureWriter(partial, redact=False, salt=b"bench") as writer:
+        for event in events(frames):
+            writer.write(event)
+    partial.rename(path)
+    return path
+
+
+def _json_loads_rate(frames: int) -> float:
+    texts = [text for pair in frame_pairs(frames) for text in pair]
+    start = time.perf_counter()
+    for text in texts:
+        json.loads(text)
+    return len(texts) / (time.perf_counter() - start)
+
+
+def _ocpp_package_rate(frames: int) -> float:
+    """The ocpp package's path for the same frames: unpack, then validate against its bundled schemas."""
+    from ocpp.messages import CallResult, _validate_payload, unpack
+
+    pairs = list(frame_pairs(frames))
+    start = time.perf_counter()
+    for request, answer in pairs:
+        call = unpack(request)
+        _validate_payload(call, "1.6")
+        result = unpack(answer)
+        assert isinstance(result, CallResult)
+        result.action = call.action
+        _validate_payload(result, "1.6")
+    return 2 * len(pairs) / (time.perf_counter() - start)
+
+
+def _check_run(capture: Path) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS in MB and exit code of `ocppscope check` in its own process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "proxy", "check", "--fail-on", "never", "--format", "json", "-o", os.devnull,
+         str(capture)],
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(peak, before) / 1024, proc.returncode
+
+
+def main(quick: bool = False) -> int:
+    frames = 100_000 if quick else 1_000_000
+    print(f"check benchmark: {frames:,} frames (OCPP 1.6 charging mix over 100 chargers)")
+    capture = _capture(frames)
+    elapsed, peak_mb, code = _check_run(capture)
+    if code != 0:
+        print(f"  ocppscope check failed with exit code {code}")
+        return 1
+    pipeline = frames / elapsed
+    loads = _json_loads_rate(min(frames, 200_000))
+    package = _ocpp_package_rate(min(frames, 20_000))
+    rows = [
+        ("ocppscope check (read + decode + pair + validate + rules)", pipeline, ""),
+        ("json.loads of the same frames (baseline)", loads, f"pipeline / json.loads = {pipeline / loads:.2f}x"
+         " (target >= 0.35x)"),
+        ("ocpp package unpack + validate (baseline)", package, f"pipeline / ocpp = {pipeline / package:.1f}x"
+         " (target >= 7x)"),
+    ]
+    for name, rate, note in rows:
+        print(f"  {name:<58} {rate:>10,.0f} frames/s  {note}")
+    print(f"  peak RSS of the check process: {peak_mb:.0f} MB (target <= 300 MB)")
+    ok = pipeline / loads >= 0.35 and pipeline / package >= 7 and peak_mb <= 300
+    print(f"  {'meets' if ok else 'MISSES'} the targets")
+    return 0
