@@ -51,8 +51,12 @@ def analyze_events(
     checkers: list[Checker] | None = None,
     options: AnalyzerOptions | None = None,
     progress: Callable[[int], None] | None = None,
+    end_time: Callable[[], float | None] | None = None,
 ) -> InputResult:
-    """Feed ``events`` to a fresh analyzer and summarise connections and findings."""
+    """Feed ``events`` to a fresh analyzer and summarise connections and findings.
+
+    ``end_time`` tells when the input really ended, for a caller that fed only part of it (a shard).
+    """
     analyzer = Analyzer(default_checkers() if checkers is None else checkers, options)
     result = InputResult(path)
     kept: Counter[tuple[str | None, str]] = Counter()
@@ -104,6 +108,14 @@ def analyze_events(
         if summary is not None:
             summary.version = conn.version
             summary.charger = summary.charger or conn.charger
-    collect(analyzer.finish())
+    collect(analyzer.finish(end_time() if end_time is not None else None))
     result.internal_errors = analyzer.internal_errors
+    result.findings.sort(key=finding_order)
     return result
+
+
+def finding_order(finding: Finding) -> tuple[bool, int, str]:
+    """The order reports and baselines list findings in: by event, then connection; a stable sort keeps
+    the analyzer's order among findings of the same event, so a parallel run lists exactly what a serial
+    one does."""
+    return (finding.seq is None, finding.seq or 0, finding.conn_id or "")

@@ -49,6 +49,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--baseline", type=Path, help="accept the findings listed in this baseline file")
     parser.add_argument("--write-baseline", type=Path, metavar="FILE",
                         help="write all findings to FILE as the new baseline (and exit 0)")
+    parser.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
+                        help="processes for a big capture (default: the number of cores, up to 4; 1 = serial)")
     add_analysis_arguments(parser)
     parser.set_defaults(func=run)
 
@@ -77,12 +79,20 @@ class _Progress:
 def run(args: argparse.Namespace) -> int:
     from proxy.capture.sources import read_events
     from proxy.check import baseline
+    from proxy.check.parallel import analyze_parallel, default_jobs, worth_parallel
     from proxy.check.runner import analyze_events
     from proxy.check.verdict import judge
 
     options = analyzer_options(args)
+    jobs = args.jobs or default_jobs()
     results = []
     for path in args.inputs:
+        if args.input_format in ("auto", "capture") and worth_parallel(path, jobs):
+            try:
+                results.append(analyze_parallel(path, jobs, options))
+                continue
+            except Exception:  # a worker met bad input or crashed: the serial run reports it precisely
+                pass
         progress = _Progress(path, sys.stderr) if sys.stderr.isatty() else None
         results.append(analyze_events(path, read_events(path, args.input_format), options=options,
                                       progress=progress))

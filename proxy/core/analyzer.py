@@ -252,8 +252,11 @@ class Analyzer:
             self._expire(conn, now)
         return ctx.sink
 
-    def finish(self) -> list[Finding]:
-        """The input ended: prove what the last timestamp proves and report what is still open."""
+    def finish(self, now: float | None = None) -> list[Finding]:
+        """The input ended at ``now`` (default: the latest event time seen): prove what that time proves
+        and report what is still open."""
+        if now is not None and now > self.last_time:
+            self.last_time = now
         ctx = self._fresh_context()
         now = self.last_time
         for conn in self.connections.values():

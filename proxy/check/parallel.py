@@ -1,0 +1,130 @@
+"""Check one big capture on several cores: each worker analyses the chargers of its shard.
+
+Every worker reads the whole file but fully decodes only its own records: a message or close record names
+its connection near the start of the line, so a foreign one is skipped after a byte search. Open records are
+decoded by all workers, because they map a connection to its charger, and a shard is a set of chargers: all
+connections of one charger go to one worker, so rules that follow a charger across reconnects see them all.
+Any problem in a worker (an unreadable line, a crash) makes the caller fall back to a serial run, which
+reports it with its exact line number.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import zlib
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import orjson
+
+from proxy.capture.reader import read_capture_lines
+from proxy.capture.report import ReadReport
+from proxy.capture.sources import detect_format, open_input
+from proxy.check.runner import InputResult, analyze_events, finding_order
+from proxy.core.analyzer import AnalyzerOptions
+from proxy.core.connection import identity_from_path
+
+MIN_PARALLEL_BYTES = 32 * 1024 * 1024
+"""Below this a capture is checked in one process: starting workers would cost more than it saves."""
+
+_CONN = b'"conn":"'
+_OPEN = b'{"type":"open"'
+
+
+def default_jobs() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def worth_parallel(path: Path, jobs: int) -> bool:
+    try:
+        return jobs > 1 and path.stat().st_size >= MIN_PARALLEL_BYTES and detect_format(path) == "capture"
+    except OSError:
+        return False
+
+
+def _shard_of(key: str, shards: int) -> int:
+    # crc32, not hash(): every worker process must place a key in the same shard.
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % shards
+
+
+class _ShardLines:
+    """The lines of a capture that belong to one shard, plus everything that is not a routable record."""
+
+    def __init__(self, lines: Iterable[bytes], shard: int, shards: int) -> None:
+        self._lines = lines
+        self._shard = shard
+        self._shards = shards
+        self._conn_shard: dict[bytes, int] = {}
+        self.last_line = b""
+
+    def __iter__(self) -> Iterator[bytes]:
+        shard, shards, conn_shard = self._shard, self._shards, self._conn_shard
+        for line in self._lines:
+            self.last_line = line
+            start = line.find(_CONN, 0, 80)
+            if start < 0:
+                yield line  # the header, a blank or broken line: the reader judges it
+                continue
+            start += len(_CONN)
+            end = line.find(b'"', start)
+            conn = line[start:end]
+            if line.startswith(_OPEN):
+                owner = self._open_owner(line, conn)
+            else:
+                owner = conn_shard.get(conn)
+                if owner is None:
+                    owner = zlib.crc32(conn) % shards
+            if owner == shard or end < 0 or b"\\" in conn:
+                yield line
+
+    def _open_owner(self, line: bytes, conn: bytes) -> int:
+        try:
+            path = orjson.loads(line).get("path") or ""
+        except orjson.JSONDecodeError:
+            return self._shard  # broken: let this worker's reader report it (or the serial rerun)
+        charger = identity_from_path(path) if isinstance(path, str) else None
+        owner = _shard_of(charger, self._shards) if charger else zlib.crc32(conn) % self._shards
+        self._conn_shard[conn] = owner
+        return owner
+
+    def end_time(self) -> float | None:
+        try:
+            record = orjson.loads(self.last_line)
+        except orjson.JSONDecodeError:
+            return None
+        time = record.get("t") if isinstance(record, dict) else None
+        return float(time) if isinstance(time, int | float) else None
+
+
+def _analyze_shard(path: Path, shard: int, shards: int, options: AnalyzerOptions) -> InputResult:
+    report = ReadReport(str(path), on_warning=lambda _text: None)
+    handle = open_input(path)
+    try:
+        lines = _ShardLines(handle, shard, shards)
+        return analyze_events(path, read_capture_lines(lines, report), options=options, end_time=lines.end_time)
+    finally:
+        handle.close()
+
+
+def analyze_parallel(path: Path, jobs: int, options: AnalyzerOptions) -> InputResult:
+    """Analyse ``path`` in ``jobs`` processes and merge their results as a serial run would report them."""
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        parts = list(pool.map(_analyze_shard, [path] * jobs, range(jobs), [jobs] * jobs, [options] * jobs))
+    merged = InputResult(path)
+    for part in parts:
+        merged.events += part.events
+        merged.frames += part.frames
+        merged.connections.update(part.connections)
+        merged.findings += part.findings
+        merged.omitted.update(part.omitted)
+        merged.counts.update(part.counts)
+        merged.internal_errors += part.internal_errors
+    merged.findings.sort(key=finding_order)
+    merged.connections = dict(
+        sorted(merged.connections.items(), key=lambda item: (item[1].opened_at or 0.0, item[0]))
+    )
+    return merged

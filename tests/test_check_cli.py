@@ -1,0 +1,161 @@
+"""`ocppscope check`: reports, exit codes, baselines, bad input, and the parallel path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from proxy.capture.sources import read_events
+from proxy.capture.writer import CaptureWriter
+from proxy.check.parallel import analyze_parallel
+from proxy.check.runner import analyze_events
+from proxy.cli import main
+from proxy.core.analyzer import AnalyzerOptions
+from proxy.core.events import Event
+from tests.traffic import T0, Wire
+
+
+def write_capture(path: Path, events: list[Event]) -> Path:
+    with CaptureWriter(path, salt=b"test") as writer:
+        for event in events:
+            writer.write(event)
+    return path
+
+
+def faulty_session(conn_id: str = "c1", charger: str = "CP01", t0: float = T0) -> Wire:
+    wire = Wire(charger=charger, conn_id=conn_id, t0=t0)
+    wire.boot()
+    wire.cp('[2,"s","StopTransaction",{"transactionId":1,"meterStop":10,"timestamp":"2024-01-01T10:00:00Z",'
+            '"reason":"Unplugged"}]')  # schema.violation (error)
+    wire.cs('[3,"s",{}]')
+    wire.cs('[3,"ghost",{}]')  # rpc.unknown-id (error)
+    wire.cp('[2,"h","Heartbeat",{}]', after=10)
+    wire.cs('[3,"h",{"currentTime":"2024-01-01T00:00:00"}]')  # schema.datetime-no-timezone (warning)
+    wire.close()
+    return wire
+
+
+def clean_session() -> Wire:
+    wire = Wire()
+    wire.boot()
+    wire.cp('[2,"h","Heartbeat",{}]')
+    wire.cs('[3,"h",{"currentTime":"2024-01-01T00:00:00Z"}]')
+    wire.close()
+    return wire
+
+
+@pytest.fixture
+def faulty(tmp_path: Path) -> Path:
+    return write_capture(tmp_path / "faulty.jsonl", faulty_session().events)
+
+
+@pytest.fixture
+def clean(tmp_path: Path) -> Path:
+    return write_capture(tmp_path / "clean.jsonl", clean_session().events)
+
+
+def test_clean_capture_passes(clean: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(clean)]) == 0
+    out = capsys.readouterr().out
+    assert "charger CP01" in out and "PASS" in out
+
+
+def test_findings_fail_and_are_grouped_by_charger(faulty: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(faulty)]) == 1
+    out = capsys.readouterr().out
+    assert "charger CP01  connection c1" in out
+    assert "schema.violation" in out and "rpc.unknown-id" in out and "FAIL: 2 finding(s)" in out
+
+
+def test_fail_on_levels(faulty: Path, tmp_path: Path) -> None:
+    assert main(["check", "--fail-on", "never", str(faulty)]) == 0
+    wire = Wire()
+    wire.boot()
+    wire.cp('[2,"h","Heartbeat",{}]')
+    wire.cs('[3,"h",{"currentTime":"2024-01-01T00:00:00"}]')  # a warning only
+    warnings = write_capture(tmp_path / "warnings.jsonl", wire.events)
+    assert main(["check", "--fail-on", "error", str(warnings)]) == 0
+    assert main(["check", "--fail-on", "warning", str(warnings)]) == 1
+
+
+def test_json_report(faulty: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--format", "json", str(faulty)]) == 1
+    document = json.loads(capsys.readouterr().out)
+    [result] = document["inputs"]
+    rules = sorted(f["rule"] for f in result["findings"])
+    assert rules == ["rpc.unknown-id", "schema.datetime-no-timezone", "schema.violation"]
+    assert result["connections"][0]["charger"] == "CP01" and document["failed"] is True
+
+
+def test_junit_report(faulty: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.xml"
+    assert main(["check", "--format", "junit", "-o", str(out), str(faulty)]) == 1
+    root = ET.parse(out).getroot()
+    [suite] = root.findall("testsuite")
+    assert suite.get("failures") == "1"
+    failure = suite.find("testcase/failure")
+    assert failure is not None and "schema.violation" in (failure.text or "")
+
+
+def test_baseline_accepts_known_findings_only(faulty: Path, tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    assert main(["check", "--write-baseline", str(baseline), str(faulty)]) == 0
+    assert main(["check", "--baseline", str(baseline), str(faulty)]) == 0
+    # the same traffic re-recorded with new message ids and times is still covered
+    again = write_capture(tmp_path / "again.jsonl", faulty_session(t0=T0 + 3600).events)
+    assert main(["check", "--baseline", str(baseline), str(again)]) == 0
+    # a new finding fails
+    wire = faulty_session()
+    wire.events.pop()
+    wire.cs('[3,"another-ghost",{}]')
+    wire.close()
+    worse = write_capture(tmp_path / "worse.jsonl", wire.events)
+    assert main(["check", "--baseline", str(baseline), str(worse)]) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"this is not a capture\n", "format"),
+        (b'{"type":"header","format":"ocppscope-capture","version":"9.0"}\n', "version 9.0"),
+    ],
+)
+def test_unusable_input_exits_2(tmp_path: Path, content: bytes, message: str,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(content)
+    code = main(["check", str(bad)])
+    err = capsys.readouterr().err
+    if message == "empty":
+        assert code in (0, 2)
+    else:
+        assert code == 2 and "bad.jsonl" in err and message in err
+
+
+def test_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(tmp_path / "nope.jsonl")]) == 2
+    assert "nope.jsonl" in capsys.readouterr().err
+
+
+def test_parallel_run_reports_what_a_serial_run_does(tmp_path: Path) -> None:
+    events: list[Event] = []
+    for n in range(12):  # chargers that reconnect: all their connections must land in one shard
+        for attempt in range(2):
+            wire = faulty_session(conn_id=f"c{n}-{attempt}", charger=f"CP{n % 5}", t0=T0 + n * 7 + attempt * 100)
+            events += wire.events
+    events.sort(key=lambda e: e.time)
+    for seq, event in enumerate(events, 1):
+        event.seq = seq
+    path = write_capture(tmp_path / "many.jsonl", events)
+    options = AnalyzerOptions()
+    serial = analyze_events(path, read_events(path), options=options)
+    parallel = analyze_parallel(path, 3, options)
+    assert [(f.rule, f.seq, f.conn_id, f.message) for f in parallel.findings] == [
+        (f.rule, f.seq, f.conn_id, f.message) for f in serial.findings
+    ]
+    assert (parallel.frames, parallel.events, parallel.counts) == (serial.frames, serial.events, serial.counts)
+    assert parallel.connections.keys() == serial.connections.keys()
