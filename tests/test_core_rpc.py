@@ -203,13 +203,16 @@ def test_unsupported_version_pairs_without_validation() -> None:
     assert rules(found) == ["version.unsupported"]
 
 
+SEND = '[6,"s","NotifyPeriodicEventStream",{"id":1,"pending":0,"basetime":"2024-01-01T00:00:00Z","data":[]}]'
+
+
 def test_type_not_in_version() -> None:
     wire = Wire()
     wire.boot()
-    seq = wire.cp('[6,"s","NotifyPeriodicEventStream",{"id":1,"pending":0,"basetime":"2024-01-01T00:00:00Z","data":[]}]')
+    seq = wire.cp(SEND)
     assert [f.seq for f in hits(analyze(wire.events), "frame.type-not-in-version")] == [seq]
     wire = Wire(subprotocol="ocpp2.1")
-    wire.cp('[6,"s","NotifyPeriodicEventStream",{"id":1,"pending":0,"basetime":"2024-01-01T00:00:00Z","data":[]}]')
+    wire.cp(SEND)
     assert "frame.type-not-in-version" not in rules(analyze(wire.events))
 
 
@@ -241,3 +244,26 @@ def test_message_without_open_is_analysed() -> None:
     analyzer = Analyzer(default_checkers())
     inspection = analyzer.feed(Message("mid", T0, Direction.FROM_BACKEND, b'[3,"x",{}]', seq=1))
     assert [f.rule for f in inspection.findings] == ["rpc.unknown-id"]
+
+
+def test_duplicate_answer_is_named_as_such() -> None:
+    wire = Wire()
+    wire.boot()
+    heartbeat(wire, "h")
+    seq = wire.cs(HB_ANSWER.format("h"))
+    found = analyze(wire.events)
+    [dup] = hits(found, "rpc.duplicate-answer")
+    assert dup.seq == seq and dup.evidence["first_answer_seq"] == seq - 1
+    assert "rpc.unknown-id" not in rules(found)
+    wire = Wire()
+    wire.boot()
+    heartbeat(wire, "h")
+    assert "rpc.duplicate-answer" not in rules(analyze(wire.events))
+
+
+def test_binary_frame_with_a_call_is_still_paired() -> None:
+    wire = Wire()
+    wire.boot()
+    wire.cp(b'[2,"b","Heartbeat",{}]', is_text=False)
+    wire.cs(HB_ANSWER.format("b"))
+    assert rules(analyze(wire.events)) == ["frame.binary"]

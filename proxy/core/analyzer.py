@@ -47,6 +47,7 @@ INTERNAL_ERROR = rule(
 )
 
 _EXPIRED_KEPT = 64
+_ANSWERED_KEPT = 16
 _FROM_CHARGER = Direction.FROM_CHARGER
 _FROM_BACKEND = Direction.FROM_BACKEND
 _CALL = MessageType.CALL
@@ -424,6 +425,17 @@ class Analyzer:
         if call is None:
             call = conn.expired.pop(message_id, None)
             if call is None:
+                earlier = conn.answered.get((event.direction, message_id))
+                if earlier is not None:
+                    answered, answer_seq = earlier
+                    ctx.emit(
+                        rpc.DUPLICATE_ANSWER,
+                        f"{event.direction.sender} answers {answered.action} (id {message_id}) a second time; "
+                        f"it was already answered at #{answer_seq}",
+                        {"message_id": message_id, "call_seq": answered.seq, "first_answer_seq": answer_seq},
+                        action=answered.action,
+                    )
+                    return
                 ctx.emit(
                     rpc.UNKNOWN_ID,
                     f"{event.direction.sender} answers id {message_id}, but no CALL from the "
@@ -447,6 +459,10 @@ class Analyzer:
                 action=call.action,
             )
         call.state = "answered"
+        answered = conn.answered
+        answered[(event.direction, message_id)] = (call, event.seq)
+        if len(answered) > _ANSWERED_KEPT:
+            del answered[next(iter(answered))]
         inspection.call = call
         inspection.latency = event.time - call.time
         if frame.message_type is _CALLERROR:

@@ -49,6 +49,7 @@ class Connection:
     """
 
     __slots__ = (
+        "answered",
         "charger",
         "client",
         "closed",
@@ -83,6 +84,9 @@ class Connection:
         }
         # Calls that timed out, kept (a bounded few) so a late answer is recognised as late, not unknown.
         self.expired: dict[str, PendingCall] = {}
+        # The last few answered CALLs by (answering side, id) and the seq of their answer, so that a second
+        # answer is named as such rather than as an answer nobody asked for.
+        self.answered: dict[tuple[Direction, str], tuple[PendingCall, int]] = {}
         self.frames = 0
         self.counts = {Severity.INFO: 0, Severity.WARNING: 0, Severity.ERROR: 0}
         self.last_from: dict[Direction, float] = {}

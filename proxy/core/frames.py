@@ -137,7 +137,11 @@ def decode(content: bytes, is_text: bool = True) -> Frame:
         frame.problems.append(
             FrameProblem("frame.binary", "binary WebSocket frame: OCPP-J only uses text frames", {})
         )
-        return frame
+        # Decode it anyway: a binary frame that holds a valid OCPP frame still gets answered by lenient peers.
+        try:
+            orjson.loads(content)
+        except orjson.JSONDecodeError:
+            return frame
     value, problem = _load(content)
     if problem is not None:
         frame.problems.append(problem)

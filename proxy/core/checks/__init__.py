@@ -12,6 +12,7 @@ def default_checkers() -> list[Checker]:
     """The checkers every consumer (proxy, check, replay, TUI) runs; configured ones are added by the caller."""
     # Imported here: the analyzer imports this package for the frame and rpc rule declarations.
     from proxy.core.checks.boot import BootChecker
+    from proxy.core.checks.charging import ChargingChecker
     from proxy.core.checks.handshake import handshake_checkers
     from proxy.core.checks.heartbeat import HeartbeatChecker
     from proxy.core.checks.lifecycle import LifecycleChecker
@@ -21,6 +22,7 @@ def default_checkers() -> list[Checker]:
         SchemaChecker(),
         BootChecker(),
         HeartbeatChecker(),
+        ChargingChecker(),
         *handshake_checkers(),
         LifecycleChecker(),
     ]

@@ -74,6 +74,11 @@ _FAILURES = frozenset(
     {"DownloadFailed", "InstallationFailed", "UploadFailed", "InvalidSignature", "InstallVerificationFailed",
      "SignatureError", "BadMessage", "PermissionDenied", "AcceptedCanceled"}
 )
+_REFUSALS = frozenset(
+    {"Blocked", "Expired", "Invalid", "ConcurrentTx", "NoCredit", "NotAllowedTypeEVSE", "NotAtThisLocation",
+     "NotAtThisTime", "Unknown"}
+)
+"""idTag statuses that refuse (1.6 AuthorizationStatus, 2.x AuthorizationStatusEnumType); others are schema errors."""
 _REGISTER = "Energy.Active.Import.Register"
 _KEY = "charging"
 _MAX_OPEN_TRANSACTIONS = 256
@@ -203,7 +208,7 @@ class ChargingChecker(Checker):
         request = call.payload if isinstance(call.payload, dict) else {}
         info = answer.get("idTagInfo") or answer.get("idTokenInfo") or {}
         status = info.get("status") if isinstance(info, dict) else None
-        if status is not None and status != "Accepted":
+        if status in _REFUSALS:
             tag = request.get("idTag") or (request.get("idToken") or {}).get("idToken")
             ctx.emit(
                 AUTHORIZATION_REJECTED,

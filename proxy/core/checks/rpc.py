@@ -10,6 +10,14 @@ UNKNOWN_ID = rule(
     "Often a backend answering twice, an answer after a reconnect, or a capture that started mid-exchange.",
     '[3,"no-such-call",{}]',
 )
+DUPLICATE_ANSWER = rule(
+    "rpc.duplicate-answer",
+    Severity.ERROR,
+    "CALL answered twice",
+    "A second CALLRESULT or CALLERROR for a CALL that was already answered. The receiver ignores it or, "
+    "worse, takes it as the answer to a later CALL that reuses the id.",
+    '[3,"7",{...}] then [3,"7",{...}] again',
+)
 DUPLICATE_ID = rule(
     "rpc.duplicate-id",
     Severity.ERROR,
