@@ -18,6 +18,13 @@ from proxy.errors import OcppscopeError
 
 COMMAND_MODULES = (
     "proxy.commands.check",
+    "proxy.commands.proxy",
+    "proxy.commands.ca",
+    "proxy.commands.importcmd",
+    "proxy.commands.export",
+    "proxy.commands.profiles",
+    "proxy.commands.endpoint",
+    "proxy.commands.diff",
 )
 
 

@@ -267,3 +267,18 @@ def test_binary_frame_with_a_call_is_still_paired() -> None:
     wire.cp(b'[2,"b","Heartbeat",{}]', is_text=False)
     wire.cs(HB_ANSWER.format("b"))
     assert rules(analyze(wire.events)) == ["frame.binary"]
+
+
+def test_synthetic_connections_skip_handshake_judgement() -> None:
+    from proxy.core.events import ConnectionOpened
+
+    imported = ConnectionOpened("c1", T0, "", "/CP01", seq=1, synthetic=True)
+    wire = Wire(opened=False)
+    wire.events.append(imported)
+    wire.seq = 1
+    wire.boot()
+    found = analyze(wire.events)
+    assert [(f.rule, f.severity.name) for f in found] == [("version.guessed", "INFO")]
+    live = Wire(subprotocol=None)
+    live.boot()
+    assert "handshake.no-subprotocol-offered" in rules(analyze(live.events))

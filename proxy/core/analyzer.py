@@ -148,6 +148,8 @@ class Checker:
     name: ClassVar[str] = "checker"
     actions: ClassVar[frozenset[str] | None] = None
     result_actions: ClassVar[frozenset[str] | None] = None
+    judges_handshake: ClassVar[bool] = False
+    """True for checkers whose ``on_open`` judges the handshake itself: skipped for synthetic connections."""
 
     def on_open(self, ctx: Context, conn: Connection, event: ConnectionOpened) -> None:
         """A handshake finished (``event.status`` 101) or failed (any other status)."""
@@ -298,7 +300,12 @@ class Analyzer:
                     {"subprotocol": event.subprotocol},
                     seq=event.seq,
                 )
-        self._run("on_open", ctx, conn, event)
+        if event.synthetic:
+            for handler in self._hooks["on_open"]:
+                if not handler.__self__.judges_handshake:
+                    self._call_hook(ctx, handler, conn, event)
+        else:
+            self._run("on_open", ctx, conn, event)
         if event.status != 101:
             # A refused handshake carries no messages; keep nothing of it.
             self.connections.pop(conn.conn_id, None)
@@ -540,12 +547,16 @@ class Analyzer:
             chosen = candidates[0]
         conn.version = chosen
         conn.version_guessed = True
+        synthetic = conn.opened is not None and conn.opened.synthetic
         ctx.emit(
             rpc.VERSION_GUESSED,
-            f"no OCPP subprotocol negotiated; the traffic looks like OCPP {chosen} (from {action})",
+            (f"the input does not say which OCPP version; the traffic looks like OCPP {chosen} (from {action})"
+             if synthetic else
+             f"no OCPP subprotocol negotiated; the traffic looks like OCPP {chosen} (from {action})"),
             {"subprotocol": conn.subprotocol, "action": action, "candidates": list(candidates),
              "version": chosen},
             action=action,
+            severity=Severity.INFO if synthetic else None,
         )
 
     # -- checker dispatch ------------------------------------------------------------------------------
@@ -569,6 +580,12 @@ class Analyzer:
                 handler(ctx, *args)
             except Exception as exc:
                 self._internal_error(ctx, handler.__self__.name, exc)
+
+    def _call_hook(self, ctx: Context, handler: Callable[..., None], *args: Any) -> None:
+        try:
+            handler(ctx, *args)
+        except Exception as exc:
+            self._internal_error(ctx, handler.__self__.name, exc)
 
     def _fresh_context(self) -> Context:
         ctx = self._ctx

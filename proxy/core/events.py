@@ -104,6 +104,8 @@ class ConnectionOpened:
     client_tls: TlsInfo | None = None
     upstream_tls: TlsInfo | None = None
     auth: AuthSummary | None = None
+    synthetic: bool = False
+    """True when no handshake was seen (an imported log or trace): there is nothing to judge in it."""
 
 
 @dataclass(slots=True)

@@ -1,0 +1,37 @@
+"""``ocppscope export CAPTURE -o FILE``: write recorded traffic as Open OCPP Trace, stating what is lost."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+OUTPUT_FORMATS = ("oot-jsonl", "oot-json")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "export",
+        help="write a capture as Open OCPP Trace (JSON Lines or a JSON array)",
+        description="Write CAPTURE (or any input ocppscope reads) as Open OCPP Trace v1.1 records. What the "
+        "format cannot hold (binary frames, invalid JSON, 2.1 CALLRESULTERROR/SEND, pings, failed "
+        "handshakes) is left out and listed on stderr. Handshakes and closes travel in meta.ocppscope.",
+    )
+    parser.add_argument("input", type=Path, metavar="CAPTURE", help="the capture (or other input) to export")
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="the file to write")
+    parser.add_argument("--format", choices=OUTPUT_FORMATS, default=None,
+                        help="oot-jsonl (one record per line) or oot-json (one array); "
+                        "default: oot-json for a .json FILE, else oot-jsonl")
+    parser.add_argument("--input-format", default="auto", help="format of CAPTURE (default: detect)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from proxy.capture import export_to_oot
+
+    fmt = args.format or ("oot-json" if args.output.suffix.lower() == ".json" else "oot-jsonl")
+    report = export_to_oot(args.input, args.output, fmt=args.input_format, array=fmt == "oot-json",
+                           on_warning=lambda message: print(f"ocppscope: warning: {message}", file=sys.stderr))
+    for line in report.describe():
+        print(f"ocppscope: {line}", file=sys.stderr)
+    return 0
