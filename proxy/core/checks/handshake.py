@@ -367,6 +367,7 @@ class SubprotocolChecker(Checker):
     """Offer, selection, the close that follows a mismatch, and version changes per charger."""
 
     name = "handshake.subprotocol"
+    judges_handshake = True
 
     def __init__(self) -> None:
         self._last_version: OrderedDict[str, str] = OrderedDict()
@@ -433,6 +434,7 @@ class AuthChecker(Checker):
     """HTTP Basic credentials as OCPP security profiles 1 and 2 define them."""
 
     name = "handshake.auth"
+    judges_handshake = True
 
     def on_open(self, ctx: Context, conn: Connection, event: ConnectionOpened) -> None:
         headers = event.request_headers
@@ -530,6 +532,7 @@ class IdentityChecker(Checker):
     """The charger identity as the last path segment (OCPP-J §3.1.1)."""
 
     name = "handshake.identity"
+    judges_handshake = True
 
     def on_open(self, ctx: Context, conn: Connection, event: ConnectionOpened) -> None:
         path = event.path.split("?", 1)[0].split("#", 1)[0]
@@ -584,6 +587,7 @@ class AnswerChecker(Checker):
     """The backend's answer to the upgrade, explained; and the proxy's own answer when it could not ask."""
 
     name = "handshake.answer"
+    judges_handshake = True
 
     def on_open(self, ctx: Context, conn: Connection, event: ConnectionOpened) -> None:
         status = event.status
