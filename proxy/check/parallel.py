@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import sys
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from proxy.capture.reader import read_capture_lines
 from proxy.capture.report import ReadReport
 from proxy.capture.sources import detect_format, open_input
 from proxy.check.runner import InputResult, analyze_events, finding_order
-from proxy.core.analyzer import AnalyzerOptions
+from proxy.core.analyzer import AnalyzerOptions, Checker
 from proxy.core.connection import identity_from_path
 
 MIN_PARALLEL_BYTES = 32 * 1024 * 1024
@@ -99,21 +99,28 @@ class _ShardLines:
         return float(time) if isinstance(time, int | float) else None
 
 
-def _analyze_shard(path: Path, shard: int, shards: int, options: AnalyzerOptions) -> InputResult:
+def _analyze_shard(path: Path, shard: int, shards: int, options: AnalyzerOptions,
+                   checkers: Callable[[], list[Checker]] | None) -> InputResult:
     report = ReadReport(str(path), on_warning=lambda _text: None)
     handle = open_input(path)
     try:
         lines = _ShardLines(handle, shard, shards)
-        return analyze_events(path, read_capture_lines(lines, report), options=options, end_time=lines.end_time)
+        return analyze_events(path, read_capture_lines(lines, report), checkers() if checkers else None, options,
+                              end_time=lines.end_time)
     finally:
         handle.close()
 
 
-def analyze_parallel(path: Path, jobs: int, options: AnalyzerOptions) -> InputResult:
-    """Analyse ``path`` in ``jobs`` processes and merge their results as a serial run would report them."""
+def analyze_parallel(path: Path, jobs: int, options: AnalyzerOptions,
+                     checkers: Callable[[], list[Checker]] | None = None) -> InputResult:
+    """Analyse ``path`` in ``jobs`` processes and merge their results as a serial run would report them.
+
+    ``checkers`` builds each worker's own checkers (default: :func:`default_checkers`); it must be picklable.
+    """
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        parts = list(pool.map(_analyze_shard, [path] * jobs, range(jobs), [jobs] * jobs, [options] * jobs))
+        parts = list(pool.map(_analyze_shard, [path] * jobs, range(jobs), [jobs] * jobs, [options] * jobs,
+                              [checkers] * jobs))
     merged = InputResult(path)
     for part in parts:
         merged.events += part.events

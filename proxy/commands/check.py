@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from proxy.core.analyzer import AnalyzerOptions
+from proxy.core.analyzer import AnalyzerOptions, Checker
 from proxy.core.findings import Severity
+from proxy.profiles.options import add_profile_arguments, profile_checker_from_args
 
 if TYPE_CHECKING:
     from proxy.check.runner import InputResult
@@ -29,6 +30,28 @@ def add_analysis_arguments(parser: argparse.ArgumentParser) -> None:
 
 def analyzer_options(args: argparse.Namespace) -> AnalyzerOptions:
     return AnalyzerOptions(call_timeout=args.call_timeout, slow_response=args.slow_response)
+
+
+class CheckersFromArgs:
+    """Builds a fresh set of checkers (the defaults plus the charger profiles the options ask for).
+
+    A fresh set per input, and per worker of a parallel run: checkers keep state per charger. Picklable, so
+    a worker process can build its own.
+    """
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self._profile_args = argparse.Namespace(
+            profile=args.profile, profile_map=args.profile_map, profiles=args.profiles,
+            no_profiles=args.no_profiles,
+        )
+        # Load once here so a bad profile file is an error before any work starts.
+        profile_checker_from_args(self._profile_args)
+
+    def __call__(self) -> list[Checker]:
+        from proxy.core.checks import default_checkers
+
+        profiles = profile_checker_from_args(self._profile_args)
+        return default_checkers() + ([profiles] if profiles is not None else [])
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -52,6 +75,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
                         help="processes for a big capture (default: the number of cores, up to 4; 1 = serial)")
     add_analysis_arguments(parser)
+    add_profile_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -84,17 +108,18 @@ def run(args: argparse.Namespace) -> int:
     from proxy.check.verdict import judge
 
     options = analyzer_options(args)
+    checkers = CheckersFromArgs(args)
     jobs = args.jobs or default_jobs()
     results = []
     for path in args.inputs:
         if args.input_format in ("auto", "capture") and worth_parallel(path, jobs):
             try:
-                results.append(analyze_parallel(path, jobs, options))
+                results.append(analyze_parallel(path, jobs, options, checkers))
                 continue
             except Exception:  # a worker met bad input or crashed: the serial run reports it precisely
                 pass
         progress = _Progress(path, sys.stderr) if sys.stderr.isatty() else None
-        results.append(analyze_events(path, read_events(path, args.input_format), options=options,
+        results.append(analyze_events(path, read_events(path, args.input_format), checkers(), options,
                                       progress=progress))
         if progress:
             progress.done()

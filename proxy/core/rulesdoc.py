@@ -15,6 +15,17 @@ _AREAS = {
     "schema": "JSON schema",
     "boot": "BootNotification",
     "heartbeat": "Heartbeat",
+    "status": "Connector status",
+    "meter": "Meter values",
+    "authorize": "Authorization",
+    "firmware": "Firmware and diagnostics",
+    "handshake": "WebSocket handshake",
+    "auth": "HTTP Basic authentication",
+    "identity": "Charger identity in the URL",
+    "lifecycle": "Connections and reconnects",
+    "profile": "Charger profiles",
+    "config": "Configuration keys (profiles)",
+    "limit": "Charger limits (profiles)",
     "ocppscope": "ocppscope itself",
 }
 

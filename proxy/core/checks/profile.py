@@ -289,10 +289,13 @@ class ProfileChecker(Checker):
         state = self._charger(conn)
         choice = self.selector.explicit(conn.charger)
         if choice is None and state.choice is not None and state.choice.how != "default":
-            choice = state.choice
-        if choice is None:
-            choice = self.selector.default("no --profile mapping for this charger and no BootNotification yet")
-        state.choice = choice
+            remembered = state.choice
+            suffix = " (on an earlier connection)" if remembered.how == "detected" else ""
+            choice = Choice(remembered.profile, remembered.how, remembered.reason + suffix)
+        else:
+            if choice is None:
+                choice = self.selector.default("no --profile mapping for this charger and no BootNotification yet")
+            state.choice = choice
         applies = conn.version is None or conn.version in choice.profile.versions
         data = conn.data[_KEY] = _ConnState(choice, applies)
         if applies or choice.how == "explicit":
@@ -328,8 +331,10 @@ class ProfileChecker(Checker):
     # -- hooks -----------------------------------------------------------------------------------------
 
     def on_open(self, ctx: Context, conn: Connection, event: ConnectionOpened) -> None:
+        if event.status != 101:
+            return  # a refused handshake carries no OCPP to judge
         data = self._start(ctx, conn)
-        if event.status != 101 or not data.applies:
+        if not data.applies:
             return
         profile = data.choice.profile
         if event.subprotocol and event.subprotocol not in profile.subprotocols:

@@ -1,0 +1,22 @@
+"""Vendor capability profiles: what a charger model really supports and accepts, as TOML data.
+
+Modules: :mod:`model` (the data), :mod:`parse` and :mod:`loader` (TOML files, ``extends``, errors with file
+and line), :mod:`values` (judging one configuration value), :mod:`selection` (which profile applies to which
+charger), :mod:`lint`, and :mod:`options` (the command-line options and the checker constructor that
+``check``, ``proxy`` and ``replay`` share). The checker itself is :mod:`proxy.core.checks.profile`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_LAZY = {"add_profile_arguments", "profile_checker", "profile_checker_from_args"}
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: the inspection core imports proxy.profiles.model, and options imports the core checker.
+    if name in _LAZY:
+        from proxy.profiles import options
+
+        return getattr(options, name)
+    raise AttributeError(name)
