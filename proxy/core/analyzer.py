@@ -217,7 +217,9 @@ class Analyzer:
 
     def feed(self, event: Event) -> Inspection:
         """Analyse one event; return the decoded frame, its pairing and the findings it caused."""
-        conn = self._connection_for(event)
+        conn = self.connections.get(event.conn_id)
+        if conn is None or type(event) is ConnectionOpened:
+            conn = self._new_connection(event)
         inspection = Inspection(event, conn)
         ctx = self._ctx
         ctx.conn = conn
@@ -282,11 +284,9 @@ class Analyzer:
 
     # -- events ----------------------------------------------------------------------------------------
 
-    def _connection_for(self, event: Event) -> Connection:
-        conn = self.connections.get(event.conn_id)
-        if conn is None or type(event) is ConnectionOpened:
-            conn = Connection(event.conn_id, event if type(event) is ConnectionOpened else None)
-            self.connections[event.conn_id] = conn
+    def _new_connection(self, event: Event) -> Connection:
+        conn = Connection(event.conn_id, event if type(event) is ConnectionOpened else None)
+        self.connections[event.conn_id] = conn
         return conn
 
     def _open(self, ctx: Context, conn: Connection, event: ConnectionOpened) -> None:

@@ -7,7 +7,7 @@ missing timezone is its own warning rather than a schema error (shared/reference
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -67,6 +67,10 @@ def _is_zoned_datetime(value: str) -> bool:
         return False
 
 
+_CLEAN: tuple[None, tuple[DateTimeProblem, ...]] = (None, ())
+"""What :meth:`CompiledSchema.check` returns for a clean payload (one shared, immutable object)."""
+
+
 class CompiledSchema:
     """One message's schema: a fast validator and the paths of its date-time fields.
 
@@ -85,14 +89,14 @@ class CompiledSchema:
         self._lenient: Any = None
         self.datetime_paths: tuple[tuple[str, ...], ...] = tuple(_datetime_paths(schema, schema, (), 0))
 
-    def check(self, payload: Any) -> tuple[Violation | None, list[DateTimeProblem]]:
+    def check(self, payload: Any) -> tuple[Violation | None, Sequence[DateTimeProblem]]:
         """The payload's first schema violation (format checks aside) and all its date-time problems."""
         try:
             self._strict(payload)
         except fastjsonschema.JsonSchemaValueException:
             pass
         else:
-            return None, []
+            return _CLEAN
         problems = check_datetimes(self, payload) if self.datetime_paths else []
         return self.validate(payload), problems
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from proxy.core.analyzer import Checker, Context
 from proxy.core.connection import Connection, PendingCall
 from proxy.core.findings import Severity, rule
 from proxy.core.frames import Frame
-from proxy.core.schemas import CompiledSchema, Kind, schema_for
+from proxy.core.schemas import CompiledSchema, DateTimeProblem, Kind, Violation, schema_for
 
 VIOLATION = rule(
     "schema.violation",
@@ -55,7 +56,9 @@ class SchemaChecker(Checker):
         except KeyError:
             schema = self._requests[key] = schema_for(version, frame.action, "request")
         if schema is not None:
-            self._validate(ctx, schema, frame.payload, frame.action, "request")
+            violation, datetimes = schema.check(frame.payload)
+            if violation is not None or datetimes:
+                self._report(ctx, schema, violation, datetimes, frame.action, "request")
 
     def on_result(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
         version = conn.version
@@ -67,10 +70,12 @@ class SchemaChecker(Checker):
         except KeyError:
             schema = self._responses[key] = schema_for(version, call.action, "response")
         if schema is not None:
-            self._validate(ctx, schema, frame.payload, call.action, "response")
+            violation, datetimes = schema.check(frame.payload)
+            if violation is not None or datetimes:
+                self._report(ctx, schema, violation, datetimes, call.action, "response")
 
-    def _validate(self, ctx: Context, schema: CompiledSchema, payload: Any, action: str, kind: Kind) -> None:
-        violation, datetime_problems = schema.check(payload)
+    def _report(self, ctx: Context, schema: CompiledSchema, violation: Violation | None,
+                datetime_problems: Sequence[DateTimeProblem], action: str, kind: Kind) -> None:
         if violation is not None:
             ctx.emit(
                 VIOLATION,
