@@ -8,6 +8,7 @@ import sys
 
 BENCHMARKS = {
     "check": "bench.check_bench",
+    "proxy": "bench.proxy_bench",
 }
 
 

@@ -25,6 +25,9 @@ COMMAND_MODULES = (
     "proxy.commands.profiles",
     "proxy.commands.endpoint",
     "proxy.commands.diff",
+    "proxy.commands.replay",
+    "proxy.commands.tui",
+    "proxy.commands.diagnose",
 )
 
 

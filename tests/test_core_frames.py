@@ -69,7 +69,7 @@ def test_binary_frame() -> None:
 
 
 def test_big_integers_are_valid_json() -> None:
-    frame = decode(b'[2,"1","DataTransfer",{"vendorId":"x","data":"' + b"a" * 10 + b'","n":123456789012345678901234567890}]')
+    frame = decode(b'[2,"1","DataTransfer",{"vendorId":"x","n":123456789012345678901234567890}]')
     assert frame.message_type is MessageType.CALL and frame.problems == []
 
 

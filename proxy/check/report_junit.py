@@ -11,9 +11,9 @@ from proxy.check.verdict import Verdict
 from proxy.core.findings import Finding
 
 
-def render(results: Sequence[InputResult], verdict: Verdict, out: BinaryIO) -> None:
+def render(results: Sequence[InputResult], verdict: Verdict, out: BinaryIO, title: str = "ocppscope check") -> None:
     failing = {id(f) for f in verdict.failing}
-    root = ET.Element("testsuites", name="ocppscope check")
+    root = ET.Element("testsuites", name=title)
     for result in results:
         by_conn: dict[str | None, list[Finding]] = {conn_id: [] for conn_id in result.connections}
         for finding in result.findings:

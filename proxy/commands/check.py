@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Sequence
@@ -130,25 +131,26 @@ def run(args: argparse.Namespace) -> int:
     accepted = baseline.load(args.baseline) if args.baseline else None
     fail_on = None if args.fail_on == "never" else Severity.parse(args.fail_on)
     verdict = judge(results, fail_on, accepted)
-    _write_report(args, results, verdict)
+    write_report(args.format, args.output, results, verdict)
     return 1 if verdict.failed else 0
 
 
-def _write_report(args: argparse.Namespace, results: Sequence[InputResult], verdict: Verdict) -> None:
+def write_report(fmt: str, output: Path | None, results: Sequence[InputResult], verdict: Verdict,
+                 title: str = "ocppscope check") -> None:
+    """Write a report in ``fmt`` (text, json, junit) to ``output`` or stdout; ``title`` names the JUnit root."""
     from proxy.check import report_json, report_junit, report_text
 
-    if args.format == "text":
-        if args.output:
-            with args.output.open("w", encoding="utf-8") as fh:
+    if fmt == "text":
+        if output:
+            with output.open("w", encoding="utf-8") as fh:
                 report_text.render(results, verdict, fh)
         else:
             report_text.render(results, verdict, sys.stdout, colour=sys.stdout.isatty())
         return
-    renderer = report_json if args.format == "json" else report_junit
-    if args.output:
-        with args.output.open("wb") as fh:
-            renderer.render(results, verdict, fh)
-    else:
+    with output.open("wb") if output else contextlib.nullcontext(sys.stdout.buffer) as fh:
         sys.stdout.flush()
-        renderer.render(results, verdict, sys.stdout.buffer)
-        sys.stdout.buffer.flush()
+        if fmt == "json":
+            report_json.render(results, verdict, fh)
+        else:
+            report_junit.render(results, verdict, fh, title)
+        fh.flush()

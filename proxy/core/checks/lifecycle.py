@@ -13,6 +13,7 @@ from proxy.core.analyzer import Checker, Context
 from proxy.core.connection import Connection
 from proxy.core.events import ConnectionClosed, ConnectionOpened, Ping
 from proxy.core.findings import Severity, rule
+from proxy.core.words import duration
 
 RECONNECT = rule(
     "lifecycle.reconnect",
@@ -112,14 +113,6 @@ def close_words(code: int | None) -> str:
     return "not a registered close code"
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
 class _Charger:
     __slots__ = ("handshakes", "last_close", "open", "recent")
 
@@ -153,7 +146,7 @@ class LifecycleChecker(Checker):
             since = event.time - state.last_close if state.last_close is not None else None
             ctx.emit(RECONNECT,
                      f"{conn.charger} handshake #{state.handshakes}"
-                     + (f", {_duration(since)} after its previous connection closed" if since is not None else ""),
+                     + (f", {duration(since)} after its previous connection closed" if since is not None else ""),
                      {"handshakes": state.handshakes, "since_close": round(since, 3) if since is not None else None,
                       "status": event.status})
         if len(state.recent) == _BURST_COUNT and event.time - state.recent[0] <= _BURST_WINDOW:
@@ -212,7 +205,7 @@ def describe_close(conn: Connection, event: ConnectionClosed) -> tuple[str, dict
     who = {"proxy": "ocppscope", "unknown": "an unknown side"}.get(event.closed_by, f"the {event.closed_by}")
     text = (f"closed by {who} with {code if code is not None else 'no code'} ({close_words(code)})"
             + (f" {event.reason!r}" if event.reason else "")
-            + f" after {_duration(lasted)}, idle {_duration(idle)} before the close")
+            + f" after {duration(lasted)}, idle {duration(idle)} before the close")
     if event.relayed_code is not None and event.relayed_code != code:
         evidence["relayed_code"] = event.relayed_code
         other = "charger" if event.closed_by == "backend" else "backend"

@@ -1,0 +1,172 @@
+"""``ocppscope proxy``: relay chargers to their backend unchanged, and explain the traffic live."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from proxy.commands.check import add_analysis_arguments, analyzer_options
+from proxy.engine.routes import DEFAULT_LISTEN, Rewrite, Route, charger_urls
+from proxy.errors import OcppscopeError
+from proxy.stream.options import add_stream_arguments, stream_addons
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "proxy",
+        help="relay chargers to a backend, unchanged, and explain the traffic",
+        description="Listen for chargers, forward every byte to the backend and back, and show each frame, each "
+        "finding and a summary on Ctrl-C. The charger's path is kept under the backend's base path: with "
+        "--upstream wss://csms.example/ocpp a charger connecting to ws://HOST:PORT/CP01 reaches "
+        "wss://csms.example/ocpp/CP01.",
+    )
+    parser.add_argument("--upstream", metavar="ws[s]://HOST[:PORT][/BASE]", help="the backend chargers normally use")
+    parser.add_argument("--listen", default=DEFAULT_LISTEN, metavar="HOST:PORT",
+                        help=f"where chargers connect (default {DEFAULT_LISTEN}; 0.0.0.0:PORT for the LAN)")
+    parser.add_argument("--route", action="append", default=[], metavar="LISTEN=UPSTREAM",
+                        help="an extra listener and its backend (repeatable), e.g. 127.0.0.1:8081=wss://csms2/ocpp")
+    parser.add_argument("--rewrite-path", action="append", default=[], metavar="OLD=NEW",
+                        help="replace the path prefix OLD with NEW before the base path is added (repeatable), "
+                        "e.g. /ocpp/=/steve/websocket/CentralSystemService/")
+    parser.add_argument("--capture", type=Path, metavar="DIR", help="record every connection into DIR")
+    parser.add_argument("--capture-split", choices=("connection", "day"), default="connection",
+                        help="one capture file per charger connection (default) or per day")
+    parser.add_argument("--capture-max-size", default="100m", metavar="SIZE",
+                        help="continue a capture in a new part file at this size (default 100m)")
+    parser.add_argument("--no-redact", action="store_true",
+                        help="keep passwords and authorization keys in captures (do not share them)")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("-q", "--quiet", action="store_true", help="findings and the summary only, no frames")
+    output.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
+    parser.add_argument("--insecure-upstream", action="store_true",
+                        help="do not verify the backend's TLS certificate (reported as a warning)")
+    parser.add_argument("--upstream-ca", type=Path, metavar="PEM", help="also trust this CA for the backend")
+    parser.add_argument("--cert", action="append", default=[], metavar="[DOMAIN=]PEM",
+                        help="certificate and key shown to wss:// chargers (default: one signed by ocppscope's CA, "
+                        "see `ocppscope ca`)")
+    add_analysis_arguments(parser)
+    add_stream_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def routes_from_args(args: argparse.Namespace) -> list[Route]:
+    rewrites = tuple(Rewrite.parse(text) for text in args.rewrite_path)
+    routes = [Route.parse(args.listen, args.upstream, rewrites)] if args.upstream else []
+    routes += [Route.parse_pair(text, rewrites) for text in args.route]
+    if not routes:
+        raise OcppscopeError("give the backend with --upstream ws[s]://HOST[:PORT][/BASE] (or --route)")
+    return routes
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.tui:
+        from proxy.commands.tui import run_proxy_with_tui
+
+        return run_proxy_with_tui(args)
+    from proxy.engine.engine import EngineConfig, ProxyEngine
+
+    config = EngineConfig(
+        routes=routes_from_args(args),
+        insecure_upstream=args.insecure_upstream,
+        certs=args.cert,
+        upstream_ca=args.upstream_ca,
+        analyzer=analyzer_options(args),
+    )
+    stream = stream_addons(args)
+    if stream:
+        # The live stream serves the analysis from the relay's own hub: analyse here.
+        engine = ProxyEngine(config, addons=[*_reporters(args), *stream])
+    else:
+        # Analysis, capture and console in their own process: the relay keeps its CPU and never waits for a disk.
+        config.analysis = _worker_spec(args)
+        engine = ProxyEngine(config)
+    asyncio.run(_serve(engine, args))
+    return 0
+
+
+def _check_capture(args: argparse.Namespace) -> None:
+    from mitmproxy.utils.human import parse_size
+
+    if args.capture is not None:
+        try:
+            args.capture.mkdir(parents=True, exist_ok=True)
+            parse_size(args.capture_max_size)
+        except (ValueError, OSError) as exc:
+            raise OcppscopeError(f"--capture {args.capture}: {exc}") from None
+
+
+def _console_mode(args: argparse.Namespace) -> str:
+    return "json" if args.json else "findings" if args.quiet else "lines"
+
+
+def _worker_spec(args: argparse.Namespace) -> Any:
+    from proxy.engine.stream import WorkerSpec
+
+    _check_capture(args)
+    return WorkerSpec(
+        analyzer=analyzer_options(args),
+        console=_console_mode(args),
+        capture_dir=str(args.capture) if args.capture is not None else None,
+        capture_split=args.capture_split,
+        capture_max_size=args.capture_max_size,
+        capture_redact=not args.no_redact,
+    )
+
+
+def _reporters(args: argparse.Namespace) -> list[object]:
+    """Console and capture as addons of this process (they subscribe to the inspector's hub when mitmproxy runs)."""
+    from addons.capture import OcppCapture
+    from addons.console import OcppConsole
+
+    _check_capture(args)
+    reporters: list[object] = [OcppConsole(mode=_console_mode(args))]
+    if args.capture is not None:
+        reporters.append(OcppCapture(args.capture, split=args.capture_split, max_size=args.capture_max_size,
+                                     redact=not args.no_redact))
+    return reporters
+
+
+async def _serve(engine: Any, args: argparse.Namespace) -> None:
+    await engine.start()
+    # What exists now lives as long as the process: keep the collector from rescanning it (engine-facts.md).
+    gc.freeze()
+    _banner(engine, args)
+    main = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    assert main is not None
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Both end the run the same clean way, even where the parent started us with SIGINT ignored.
+        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+            loop.add_signal_handler(signum, main.cancel)
+    try:
+        await engine.serve_forever()
+    except asyncio.CancelledError:
+        pass  # Ctrl-C or SIGTERM: serve_forever already shut down cleanly
+    finally:
+        await engine.stop()
+
+
+def _banner(engine: Any, args: argparse.Namespace) -> None:
+    out = sys.stderr
+    out.write("ocppscope is relaying (Ctrl-C stops, closes every connection with 1001 and prints a summary)\n")
+    for listening in engine.listening:
+        route = listening.route
+        out.write(f"  listening on {listening.host}:{listening.port} → {route.upstream}\n")
+        urls = charger_urls(listening.host, listening.port)
+        example = route.upstream_path("/CP01")
+        out.write(f"    chargers connect to {' or '.join(u + 'CP01' for u in urls)} (reaches "
+                  f"{route.upstream.url(example)})\n")
+        if route.upstream.tls:
+            out.write("    wss:// chargers work on the same port once they trust ocppscope's CA (`ocppscope ca`)\n")
+    if args.capture is not None:
+        redacted = "secrets redacted" if not args.no_redact else "SECRETS IN CLEAR TEXT"
+        out.write(f"  capturing into {args.capture} (one file per {args.capture_split}, {redacted})\n")
+    for warning in engine.warnings:
+        out.write(f"  WARNING: {warning}\n")
+    out.flush()

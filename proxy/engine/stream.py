@@ -1,0 +1,149 @@
+"""The relay's events streamed to an analysis process, so analysis and capture cost the relay almost nothing.
+
+The inspector in the relay process numbers each event and appends it to a batch; every few milliseconds (or
+every :data:`BATCH_SIZE` events) the batch goes down a pipe as one length-prefixed pickle: one write and one
+wake-up of the analysis process per batch, not per frame. The analysis process
+(:mod:`proxy.engine.worker`) runs the hub (analyzer, capture, console) on it. The relay never waits for it:
+the pipe is written without blocking, and if the analysis process falls more than :data:`BACKLOG_LIMIT` bytes
+behind or dies, events are dropped and counted with a loud warning while every frame is still relayed.
+
+Messages travel as plain tuples (the bulk, and a quarter of the cost of pickling dataclasses); the rare events
+as their dataclasses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import pickle
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from proxy.core.analyzer import AnalyzerOptions
+from proxy.core.events import Direction, Event, Message
+
+log = logging.getLogger("ocppscope.engine")
+
+BACKLOG_LIMIT = 64 * 1024 * 1024
+BATCH_SIZE = 256
+FLUSH_DELAY = 0.005
+"""Seconds an event may wait for its batch: the console and the capture lag the wire by at most this."""
+_LENGTH = struct.Struct("!I")
+_MESSAGE, _EVENT, _WARNING = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What the analysis process runs: the analyzer's options and its listeners' settings."""
+
+    analyzer: AnalyzerOptions = field(default_factory=AnalyzerOptions)
+    console: str = "lines"
+    capture_dir: str | None = None
+    capture_split: str = "connection"
+    capture_max_size: str = "100m"
+    capture_redact: bool = True
+
+
+class EventStream:
+    """The inspector's publisher when analysis runs in another process."""
+
+    def __init__(self, write: Callable[[bytes], None], backlog: Callable[[], int]) -> None:
+        self._write = write
+        self._backlog = backlog
+        self._batch: list[Any] = []
+        self._seq = 0
+        self._flush_scheduled: asyncio.TimerHandle | None = None
+        self.dropped = 0
+        self.broken: str | None = None
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def publish(self, event: Event) -> None:
+        if type(event) is Message:
+            self._batch.append((_MESSAGE, event.conn_id, event.time, event.direction is Direction.FROM_CHARGER,
+                                event.content, event.is_text, event.seq))
+        else:
+            self._batch.append((_EVENT, event))
+        self._schedule()
+
+    def warn(self, text: str) -> None:
+        log.warning("ocppscope: %s", text)
+        self._batch.append((_WARNING, text))
+        self._schedule()
+
+    def tick(self, now: float) -> list[Any]:
+        return []  # the analysis process keeps its own clock
+
+    def finish(self) -> list[Any]:
+        self.flush()
+        return []
+
+    def _schedule(self) -> None:
+        if len(self._batch) >= BATCH_SIZE:
+            self.flush()
+        elif self._flush_scheduled is None:
+            self._flush_scheduled = asyncio.get_running_loop().call_later(FLUSH_DELAY, self.flush)
+
+    def flush(self) -> None:
+        if self._flush_scheduled is not None:
+            self._flush_scheduled.cancel()
+            self._flush_scheduled = None
+        batch, self._batch = self._batch, []
+        if not batch or self.broken is not None:
+            self.dropped += len(batch) if self.broken is not None else 0
+            return
+        if self._backlog() > BACKLOG_LIMIT:
+            self._lose(len(batch), "the analysis process is more than 64 MB behind")
+            return
+        try:
+            self._write(frame(batch))
+        except (OSError, RuntimeError) as exc:
+            self.broken = str(exc) or type(exc).__name__
+            self._lose(len(batch), f"the analysis process is gone ({self.broken})")
+
+    def _lose(self, count: int, why: str) -> None:
+        if not self.dropped:
+            log.error("ocppscope: %s: frames are still relayed, but no longer analysed or captured", why)
+        self.dropped += count
+
+
+def frame(obj: Any) -> bytes:
+    """One length-prefixed pickle, as the stream carries it (the spec first, then batches)."""
+    payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    return _LENGTH.pack(len(payload)) + payload
+
+
+def read_frame(read: Callable[[int], bytes]) -> bytes | None:
+    """The next frame's payload, or None at the end of input (a frame cut short is the end too)."""
+    head = _read_exactly(read, _LENGTH.size)
+    return None if head is None else _read_exactly(read, _LENGTH.unpack(head)[0])
+
+
+def decode_batches(read: Callable[[int], bytes]) -> Iterator[tuple[str, Any]]:
+    """The stream's items in order, as ("event", Event) or ("warning", text); ends at end of input."""
+    while (body := read_frame(read)) is not None:
+        for item in pickle.loads(body):
+            kind = item[0]
+            if kind == _MESSAGE:
+                _, conn_id, time, from_charger, content, is_text, seq = item
+                direction = Direction.FROM_CHARGER if from_charger else Direction.FROM_BACKEND
+                yield "event", Message(conn_id, time, direction, content, is_text, seq)
+            elif kind == _EVENT:
+                yield "event", item[1]
+            else:
+                yield "warning", item[1]
+
+
+def _read_exactly(read: Callable[[int], bytes], size: int) -> bytes | None:
+    chunks, wanted = [], size
+    while wanted:
+        chunk = read(wanted)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        wanted -= len(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,84 @@
+"""The proxy command's live-view options: ``--tui`` and ``--stream HOST:PORT``.
+
+``proxy/commands/proxy.py`` calls :func:`add_stream_arguments` on its parser, adds :func:`stream_addons` to the
+engine's addons (the stream is then served from the relay process's hub), and hands ``--tui`` to
+:func:`proxy.commands.tui.run_proxy_with_tui`, which runs this same command again as a child process with
+``--stream 127.0.0.1:0`` and shows the UI in this one. :func:`stream_setup` is the alternative for an engine
+whose analysis runs in its own process: the stream is then served from there (``WorkerSpec.stream``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+from typing import Any
+
+from proxy.errors import OcppscopeError
+from proxy.stream.wire import TOKEN_ENV
+
+DEFAULT_HOST = "127.0.0.1"
+
+
+def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("live view")
+    group.add_argument("--tui", action="store_true",
+                       help="show the live terminal UI; the relay runs in its own process, so watching never "
+                       "slows it down")
+    group.add_argument("--stream", metavar="[HOST:]PORT",
+                       help="serve the live event stream for `ocppscope tui --attach` (loopback unless a host is "
+                       f"given; the token is ${TOKEN_ENV}, or one is made up and printed)")
+    group.add_argument("--stream-ready-file", help=argparse.SUPPRESS)
+
+
+def parse_address(text: str, default_host: str = DEFAULT_HOST) -> tuple[str, int]:
+    """``HOST:PORT``, ``[v6]:PORT`` or ``PORT`` → (host, port)."""
+    text = text.strip()
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        host, port = default_host, text
+    host = host.strip("[]") or default_host
+    try:
+        number = int(port)
+    except ValueError:
+        raise OcppscopeError(f"cannot read the address {text!r}: give HOST:PORT or PORT") from None
+    if not 0 <= number <= 65535:
+        raise OcppscopeError(f"port {number} is out of range")
+    return host, number
+
+
+def stream_token() -> str:
+    return os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24)
+
+
+def stream_addons(args: argparse.Namespace) -> list[object]:
+    """With ``--stream``: the addon that serves the stream from the relay process's own hub (the engine must
+    analyse in-process: ``EngineConfig.analysis`` None); without: nothing."""
+    if not getattr(args, "stream", None):
+        return []
+    from proxy.stream.addon import OcppStream
+
+    host, port = parse_address(args.stream)
+    ready_file = getattr(args, "stream_ready_file", None)
+    return [OcppStream(host, port, stream_token(), redact=not getattr(args, "no_redact", False),
+                       ready_file=ready_file, console_off=ready_file is not None)]
+
+
+def stream_setup(args: argparse.Namespace, routes: list[str]) -> tuple[list[object], Any]:
+    """With ``--stream``: the relay's addon and the :class:`~proxy.stream.addon.StreamSpec` for the analysis
+    process (``WorkerSpec.stream``); without: nothing. The token goes into this process's environment, which
+    the analysis process inherits."""
+    if not getattr(args, "stream", None):
+        return [], None
+    from proxy.stream.addon import OcppStream
+
+    host, port = parse_address(args.stream)
+    token = os.environ[TOKEN_ENV] = stream_token()
+    stream = OcppStream(host, port, token, redact=not getattr(args, "no_redact", False),
+                        ready_file=getattr(args, "stream_ready_file", None))
+    return [stream], stream.worker_spec(routes)
+
+
+def console_mode(args: argparse.Namespace, mode: str) -> str:
+    """The console's mode: off when a UI in the parent process owns the terminal (``proxy --tui``)."""
+    return "off" if getattr(args, "stream_ready_file", None) else mode
