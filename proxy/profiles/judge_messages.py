@@ -11,6 +11,8 @@ from proxy.profiles.verdicts import DISAGREES, Verdict
 
 def action_from_backend(profile: Profile, action: str) -> Verdict | None:
     status = profile.actions.from_backend.status(action)
+    if status != "unsupported" and status != "undocumented":
+        return None
     evidence = {"profile": profile.id, "action": action}
     note = f" ({profile.actions.note})" if profile.actions.note else ""
     if status == "unsupported":
@@ -24,6 +26,8 @@ def action_from_backend(profile: Profile, action: str) -> Verdict | None:
 
 def action_from_charger(profile: Profile, action: str) -> Verdict | None:
     status = profile.actions.from_charger.status(action)
+    if status != "unsupported" and status != "undocumented":
+        return None
     evidence = {"profile": profile.id, "action": action}
     if status == "unsupported":
         return Verdict(DISAGREES, f"the charger sends {action}, which {profile.id} says the model does not "
@@ -52,6 +56,8 @@ def _field_matches(value: Any, patterns: tuple[str, ...]) -> bool:
 
 
 def caveats(profile: Profile, action: str, payload: Any) -> list[Verdict]:
+    if not profile.caveats:
+        return []
     payload = payload if isinstance(payload, dict) else {}
     return [
         Verdict("profile.caveat", f"{action}: {caveat.text}", {"profile": profile.id, "action": action},

@@ -447,13 +447,13 @@ class ProfileChecker(Checker):
                          {"profile": profile.id, "measurand": measurand}, action=action)
 
     def on_result(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
+        if call.direction is not Direction.FROM_BACKEND:
+            return  # expectations are only made for the backend's requests
         data = self._active(ctx, conn)
         action = call.action
         if data is None or action is None:
             return
         expectation = data.expectations.pop(call.message_id, None)
-        if call.direction is not Direction.FROM_BACKEND:
-            return
         profile = data.choice.profile
         state = self._charger(conn)
         payload: dict[str, Any] = frame.payload if isinstance(frame.payload, dict) else {}
