@@ -8,7 +8,7 @@ from typing import BinaryIO
 
 import orjson
 
-from proxy.capture.format import DECODE_ERRORS, check_header, decoders
+from proxy.capture.format import DECODE_ERRORS, check_header, decode_message, decoders
 from proxy.capture.report import CaptureError, ReadReport, WarningHandler, describe_error
 from proxy.core.events import Event
 
@@ -71,10 +71,14 @@ def read_capture_lines(lines: Iterable[bytes], report: ReadReport) -> Iterator[E
         for number, line in enumerate(iterator, 2):
             try:
                 record = loads(line)
-                decoder = table.get(record["type"])
-                if decoder is None:
-                    continue  # a record type from a newer minor version
-                event = decoder(record)
+                kind = record["type"]
+                if kind == "msg":  # nearly every record: no table lookup
+                    event = decode_message(record)
+                else:
+                    decoder = table.get(kind)
+                    if decoder is None:
+                        continue  # a record type from a newer minor version
+                    event = decoder(record)
             except orjson.JSONDecodeError:
                 if not line.strip():
                     continue  # a blank line, e.g. from editing the file by hand

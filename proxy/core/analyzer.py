@@ -207,6 +207,8 @@ class Analyzer:
             "on_call": {}, "on_result": {}, "on_error": {}
         }
         self._on_message = self._hooks["on_message"]
+        self._on_call = self._by_action["on_call"]
+        self._on_result = self._by_action["on_result"]
         # Action → the Direction allowed to send it (None: both ways), per version.
         self._directions: dict[str, dict[str, Direction | None]] = {
             version: {a: _DIRECTION_OF[e["direction"]] for a, e in actions(version).items()} for version in VERSIONS
@@ -422,7 +424,14 @@ class Analyzer:
                         {"version": version, "expected": str(expected)},
                         action=action,
                     )
-            self._dispatch(ctx, conn, "on_call", action, frame)
+            handlers = self._on_call.get(action)
+            if handlers is None:
+                handlers = self._handlers("on_call", action)
+            for handler in handlers:
+                try:
+                    handler(ctx, conn, frame)
+                except Exception as exc:
+                    self._internal_error(ctx, handler.__self__.name, exc)
 
     def _answer(self, ctx: Context, conn: Connection, event: Message, frame: Frame, inspection: Inspection) -> None:
         message_id = frame.message_id
@@ -477,7 +486,14 @@ class Analyzer:
             if call.action is not None:
                 self._dispatch(ctx, conn, "on_error", call.action, call, frame)
         elif call.action is not None:
-            self._dispatch(ctx, conn, "on_result", call.action, call, frame)
+            handlers = self._on_result.get(call.action)
+            if handlers is None:
+                handlers = self._handlers("on_result", call.action)
+            for handler in handlers:
+                try:
+                    handler(ctx, conn, call, frame)
+                except Exception as exc:
+                    self._internal_error(ctx, handler.__self__.name, exc)
 
     def _call_error(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
         code = frame.error_code
@@ -561,13 +577,17 @@ class Analyzer:
 
     # -- checker dispatch ------------------------------------------------------------------------------
 
+    def _handlers(self, hook: str, action: str) -> list[Callable[..., None]]:
+        """The ``hook`` methods that want ``action``, computed once per action."""
+        handlers = self._by_action[hook][action] = [
+            handler for handler in self._hooks[hook] if _wants(handler.__self__, hook, action)
+        ]
+        return handlers
+
     def _dispatch(self, ctx: Context, conn: Connection, hook: str, action: str, *args: Any) -> None:
-        table = self._by_action[hook]
-        handlers = table.get(action)
+        handlers = self._by_action[hook].get(action)
         if handlers is None:
-            handlers = table[action] = [
-                handler for handler in self._hooks[hook] if _wants(handler.__self__, hook, action)
-            ]
+            handlers = self._handlers(hook, action)
         for handler in handlers:
             try:
                 handler(ctx, conn, *args)
