@@ -9,6 +9,7 @@ import sys
 BENCHMARKS = {
     "check": "bench.check_bench",
     "proxy": "bench.proxy_bench",
+    "tui": "bench.tui_bench",
 }
 
 

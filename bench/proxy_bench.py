@@ -286,7 +286,7 @@ async def _start_proxy(kind: str, backend_port: int, work: Path) -> tuple[_Proce
     return _Process(process, asyncio.create_task(process.stderr.read())), port  # keep stderr drained
 
 
-async def _memory(proxy: _Process, url: str, connections: int, frames: int) -> dict[str, Any]:
+async def _memory_per_connection(proxy: _Process, url: str, connections: int) -> float:
     pid = proxy.process.pid
     warm = await _spawn(*_me("hold", url, "10"))
     await warm.line("READY")
@@ -298,21 +298,22 @@ async def _memory(proxy: _Process, url: str, connections: int, frames: int) -> d
     with_connections = _rss(pid)
     await hold.send("")
     await hold.process.wait()
+    return (with_connections - before) / connections
+
+
+async def _memory_per_frame(proxy: _Process, url: str, frames: int) -> dict[str, Any]:
+    """RSS after each fifth of ``frames``; the growth counted from the first sample (after the warm-up)."""
     feeder = await _spawn(*_me("frames", url, "10", str(frames), str(frames // 5)))
     samples = []
     while True:
         done = int(await feeder.line("FRAMES", timeout=300))
-        samples.append((done, _rss(pid)))
+        samples.append((done, _rss(proxy.process.pid)))
         await feeder.send("")
         if done >= frames:
             break
     await feeder.process.wait()
     (first_frames, first_rss), (last_frames, last_rss) = samples[0], samples[-1]
-    return {
-        "per_connection": (with_connections - before) / connections,
-        "rss_samples": samples,
-        "growth_per_frame": (last_rss - first_rss) / (last_frames - first_frames),
-    }
+    return {"rss_samples": samples, "growth_per_frame": (last_rss - first_rss) / (last_frames - first_frames)}
 
 
 def _cpu_seconds(pids: Sequence[int]) -> float:
@@ -361,10 +362,10 @@ async def _round(kind: str, backend_port: int, work: Path, scale: float, seconds
 
 async def _orchestrate(quick: bool) -> dict[str, Any]:
     """Memory on fresh processes, then rounds with the three paths in rotating order (the machine is shared:
-    interleaving spreads its noise over all of them), each figure the median of its rounds."""
+    interleaving spreads its noise over all of them), each figure the median of its rounds. About 10 minutes."""
     scale = 0.25 if quick else 1.0
     seconds = 2.0 if quick else 5.0
-    rounds = 1 if quick else 3
+    rounds = 1 if quick else 5
     results: dict[str, Any] = {kind: {"rounds": []} for kind in KINDS}
     with tempfile.TemporaryDirectory(prefix="ocppscope-bench-") as tmp:
         work = Path(tmp)
@@ -372,12 +373,21 @@ async def _orchestrate(quick: bool) -> dict[str, Any]:
         backend_port = int(await backend.line("PORT"))
         try:
             for kind in KINDS[1:]:
+                # Each measure on a fresh process: memory freed by one would hide the growth of the other.
+                memory: dict[str, Any] = {}
                 proxy, port = await _start_proxy(kind, backend_port, work)
                 try:
-                    results[kind]["memory"] = await _memory(proxy, f"ws://127.0.0.1:{port}",  # type: ignore[arg-type]
-                                                            int(1000 * scale), int(100_000 * scale))
+                    memory["per_connection"] = await _memory_per_connection(
+                        proxy, f"ws://127.0.0.1:{port}", int(1000 * scale))  # type: ignore[arg-type]
                 finally:
                     await proxy.stop()  # type: ignore[union-attr]
+                proxy, port = await _start_proxy(kind, backend_port, work)
+                try:
+                    memory |= await _memory_per_frame(proxy, f"ws://127.0.0.1:{port}",  # type: ignore[arg-type]
+                                                      int(100_000 * scale))
+                finally:
+                    await proxy.stop()  # type: ignore[union-attr]
+                results[kind]["memory"] = memory
             for n in range(rounds):
                 for kind in KINDS[n % 3:] + KINDS[:n % 3]:
                     results[kind]["rounds"].append(await _round(kind, backend_port, work, scale, seconds))

@@ -173,6 +173,15 @@ async def test_a_busy_port_is_an_error_not_a_crash() -> None:
     assert "summary" not in stdout.decode()
 
 
+def test_a_broken_profile_is_an_error_before_anything_listens() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(ocppscope("proxy", "--upstream", "ws://127.0.0.1:9", "--listen", "127.0.0.1:0",
+                                      "--profile", "no-such-profile"),
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "no-such-profile" in result.stderr and "listening on" not in result.stderr
+
+
 async def test_mitmdump_with_the_ocppscope_addon(tmp_path: Path) -> None:
     mitmdump = str(Path(sys.executable).parent / "mitmdump")
     async with Backend() as backend, command([

@@ -59,7 +59,7 @@ async def running(capture: Path) -> AsyncIterator[tuple[OcppscopeApp, object]]:
 def cursor_text(app: OcppscopeApp) -> str:
     row = app.frame_view.cursor_row
     assert row is not None
-    return app.painter.line(row, 200).plain
+    return app.painter.plain(row)
 
 
 # -- what a replay shows ---------------------------------------------------------------------------------------
@@ -419,3 +419,29 @@ async def test_a_damaged_capture_shows_what_was_read_and_says_why(tmp_path: Path
         await loaded(app, pilot)
         assert app.index.count == 12
         assert app.session.loader.state.warnings  # type: ignore[attr-defined]
+
+
+async def test_paging_keys_and_quit(tmp_path: Path) -> None:
+    events = session_events()
+    for n in range(60):  # more frames than a screen holds
+        events.insert(-1, events[3].__class__("c1", T0 + 20 + n, events[3].direction, b'[2,"x%d","Heartbeat",{}]' % n,
+                                              True, 100 + n))
+    capture = write_capture(tmp_path / "long.jsonl", events)
+    app = OcppscopeApp(ReplaySession([str(capture)]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        view = app.frame_view
+        await pilot.press("home")
+        assert view.cursor_row == 0
+        await pilot.press("pagedown")
+        assert view.cursor_row is not None and view.cursor_row >= 15
+        below = view.cursor_row
+        await pilot.press("j", "j", "k")
+        assert view.cursor_row == below + 1
+        await pilot.press("pageup")
+        assert view.cursor_row is not None and view.cursor_row < below
+        await pilot.press("end")
+        assert view.follow and view.cursor_row == app.index.count - 1
+        await pilot.press("q")
+        await pilot.pause(0.2)
+    assert app.return_code == 0 and not app.is_running

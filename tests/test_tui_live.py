@@ -10,7 +10,7 @@ from ocpp.v16 import call
 
 from proxy.demo.chargers import Charger16, charger_connection
 from tests.engine_support import ocppscope_home  # noqa: F401
-from tests.tui_support import TOKEN, live_proxy, screen_text, wait_for
+from tests.tui_support import TOKEN, live_proxy, screen_text, screen_with, wait_for
 from tui.app import OcppscopeApp
 from tui.inject import InjectScreen
 from tui.live import LiveSession
@@ -40,14 +40,13 @@ async def test_live_frames_chargers_and_disconnect_reach_the_screen() -> None:
             async with charger_connection(proxy.url, "CP-LIVE", Charger16) as charger:  # type: ignore[attr-defined]
                 await charger.call(boot())
                 await charger.call(call.Heartbeat())
-                await wait_for(lambda: "RESULT Heartbeat" in screen_text(app), pilot)
-                screen = screen_text(app)
-                assert "CALL   BootNotification" in screen and "RESULT BootNotification" in screen
+                screen = await screen_with(app, pilot, "RESULT Heartbeat", "CALL   BootNotification",
+                                           "RESULT BootNotification")
                 assert "ms" in next(line for line in screen.splitlines() if "RESULT BootNotification" in line)
                 await pilot.press("2")
                 await wait_for(lambda: "CP-LIVE" in screen_text(app) and " connected" in screen_text(app), pilot)
-            await wait_for(lambda: "disconnected" in screen_text(app), pilot)
-            row = next(line for line in screen_text(app).splitlines() if "CP-LIVE" in line)
+            screen = await screen_with(app, pilot, "disconnected")
+            row = next(line for line in screen.splitlines() if "CP-LIVE" in line)
             assert "ocpp1.6" in row
             await pilot.press("1")
             await wait_for(lambda: "CLOSE" in screen_text(app), pilot)
@@ -85,18 +84,19 @@ async def test_inject_from_a_template_shows_the_answer_the_backend_never_got() -
                 assert isinstance(screen, InjectScreen) and screen.action == "TriggerMessage"
                 assert "CP-INJ" in screen_text(app)
                 await pilot.press("ctrl+s")
-                await wait_for(lambda: "answer to" in screen_text(app), pilot)
-                assert '"status": "Accepted"' in screen_text(app)
+                await screen_with(app, pilot, "answer to", '"status": "Accepted"')
                 await charger.wait_for_request("TriggerMessage")
                 # A payload that breaks the schema is held back for confirmation, with the reason.
                 screen.query_one("#inject-payload").text = '{"requestedMessage": "Coffee"}'  # type: ignore[attr-defined]
                 await pilot.press("ctrl+s")
-                await wait_for(lambda: "schema.violation" in screen_text(app), pilot)
-                assert "again sends it anyway" in screen_text(app)
+                await screen_with(app, pilot, "schema.violation", "again sends it anyway")
                 assert charger.requests_seen.count("TriggerMessage") == 1
                 await pilot.press("escape")
             await wait_for(lambda: any(kind == "answer" for kind in session.injected.values()), pilot)
             assert sorted(session.injected.values()) == ["answer", "call"]
+            screen = await screen_with(app, pilot, "»", "«")
+            marked = [line for line in screen.splitlines() if line.startswith(("»", "«"))]
+            assert len(marked) == 2 and "TriggerMessage" in marked[0]
         assert central.boots.get("CP-INJ") == 1  # type: ignore[attr-defined]
 
 

@@ -102,3 +102,56 @@ async def test_proxy_tui_in_a_real_terminal_with_a_real_charge_point() -> None:
     finally:
         tmux.kill()
         await central.stop()
+
+
+async def test_replay_command_in_a_real_terminal() -> None:
+    capture = ROOT / "captures" / "demo-session.jsonl"
+    tmux = Tmux("replay")
+    try:
+        tmux.start(f"cd {ROOT} && TERM=xterm-256color {sys.executable} -m proxy replay {capture}", 100, 30)
+        screen = await tmux.wait_for("replay demo-session.jsonl", "StartTransaction", "all shown", "E1")
+        assert "35 rows" in screen.splitlines()[0]
+        tmux.keys("3")
+        await tmux.wait_for("ERROR", "×")
+        tmux.keys("1", "space", ",", ",")
+        await tmux.wait_for("paused", "33/35")
+        tmux.keys("q")
+        for _ in range(50):
+            if not tmux.alive():
+                break
+            await asyncio.sleep(0.2)
+        assert not tmux.alive()
+    finally:
+        tmux.kill()
+
+
+async def test_tui_attach_to_a_proxy_serving_its_stream() -> None:
+    home = os.environ["OCPPSCOPE_HOME"]
+    central = await start_central_system()
+    port, stream = free_port(), free_port()
+    token = "attach-token-0123456789"
+    env = {**os.environ, "OCPPSCOPE_STREAM_TOKEN": token, "OCPPSCOPE_HOME": home,
+           "PYTHONPATH": str(ROOT)}
+    proxy = subprocess.Popen([sys.executable, "-m", "proxy", "proxy", "--upstream", central.url, "--listen",
+                              f"127.0.0.1:{port}", "-q", "--stream", f"127.0.0.1:{stream}"], cwd=ROOT, env=env,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tmux = Tmux("attach")
+    try:
+        tmux.start(f"cd {ROOT} && OCPPSCOPE_STREAM_TOKEN={token} TERM=xterm-256color {sys.executable} -m proxy tui "
+                   f"--attach 127.0.0.1:{stream}")
+        await tmux.wait_for("│ connected")
+        async with charger_connection(f"ws://127.0.0.1:{port}/ocpp", "CP-AT", Charger16) as charger:
+            await charger.call(call.BootNotification(charge_point_vendor="VendorX", charge_point_model="M1"))
+            await tmux.wait_for("CP-AT", "RESULT BootNotification")
+        tmux.keys("q")
+        for _ in range(50):
+            if not tmux.alive():
+                break
+            await asyncio.sleep(0.2)
+        assert not tmux.alive()
+        assert proxy.poll() is None, "quitting an attached UI leaves the proxy running"
+    finally:
+        tmux.kill()
+        proxy.terminate()
+        proxy.wait(20)
+        await central.stop()

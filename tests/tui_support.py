@@ -40,6 +40,19 @@ async def wait_for(condition: Callable[[], bool], pilot: object | None = None, t
             await asyncio.sleep(0.02)
 
 
+async def screen_with(app: App[object], pilot: object, *texts: str, timeout: float = 10.0) -> str:
+    """The screen, once it shows every one of ``texts``: one reading, so what follows checks that same screen."""
+    seen = ""
+
+    def shows() -> bool:
+        nonlocal seen
+        seen = screen_text(app)
+        return all(text in seen for text in texts)
+
+    await wait_for(shows, pilot, timeout)
+    return seen
+
+
 def session_events(charger: str = "CP01", conn: str = "c1", t0: float = T0, extra: Sequence[tuple[str, str]] = ()
                    ) -> list[Event]:
     """A short OCPP 1.6 session with a few deliberate faults, as a capture would hold it."""

@@ -15,7 +15,7 @@ import argparse
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection as Pipe
+from typing import Any, Protocol
 
 from proxy.core.analyzer import Analyzer, AnalyzerOptions, Checker, Inspection
 from proxy.core.checks import default_checkers
@@ -24,6 +24,13 @@ from proxy.core.findings import Finding
 
 CHUNK_EVENTS = 20_000
 """Events analysed between two messages from a worker: a few per second, each a modest pickle."""
+
+
+class Sender(Protocol):
+    def send(self, obj: Any) -> None: ...
+
+    def close(self) -> None: ...
+
 
 Pair = tuple[int, int, float | None]
 """(answer seq, CALL seq, latency in seconds)."""
@@ -90,7 +97,7 @@ class AnalysisResults:
         return taken
 
 
-def analyse(events: Iterable[Event], spec: AnalysisSpec, pipe: Pipe) -> None:
+def analyse(events: Iterable[Event], spec: AnalysisSpec, pipe: Sender) -> None:
     """The worker's job: analyse ``events``, sending results in chunks, then ``("done", results)``."""
     analyzer = spec.analyzer()
     results = AnalysisResults()

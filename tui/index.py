@@ -48,6 +48,10 @@ SEVERITY_CODE = {Severity.INFO: 1, Severity.WARNING: 2, Severity.ERROR: 3}
 SEVERITY_OF_CODE = {code: severity for severity, code in SEVERITY_CODE.items()}
 
 
+_NANS = array("f", [math.nan]) * 4096
+_NO_LINKS = array("i", [-1]) * 4096
+
+
 @dataclass
 class ConnInfo:
     """One WebSocket connection (or refused handshake) as far as the index has seen it."""
@@ -133,55 +137,80 @@ class FrameIndex:
 
     def add(self, event: Event, file_no: int, offset: int, length: int, frame: Frame | None = None) -> int:
         """Index ``event``, whose record is ``length`` bytes at ``offset`` of file ``file_no``; return its row."""
-        row = self.count
-        kind_type = type(event)
-        direction = NO_DIRECTION
-        action = 0
-        conn_no = self._conn_no(event.conn_id)
-        info = self.conns[conn_no]
-        if kind_type is Message:
-            assert isinstance(event, Message)
-            if frame is None:
-                frame = decode(event.content, event.is_text)
-            kind = KIND_OF_TYPE.get(frame.message_type, INVALID)  # type: ignore[arg-type]
-            direction = DIRECTION_CODE[event.direction]
-            if frame.action is not None:
-                action = self.action_no(frame.action)
-            info.frames += 1
-        elif kind_type is ConnectionOpened:
-            assert isinstance(event, ConnectionOpened)
-            kind = OPEN
-            info.open_row = row
-            info.status = event.status
-            info.subprotocol = event.subprotocol
-            info.charger = identity_from_path(event.path)
-        elif kind_type is ConnectionClosed:
-            kind = CLOSE
-            info.close_row = row
-        else:
-            assert isinstance(event, Ping)
-            kind = PONG if event.pong else PING
-            direction = DIRECTION_CODE[event.direction]
-        seq = event.seq
-        if row and self._seq_sorted and seq <= self.seq[row - 1]:
-            self._seq_sorted = False
-        self.offset.append(offset)
-        self.length.append(length)
-        self.file.append(file_no)
-        self.time.append(event.time)
-        self.seq.append(seq)
-        self.conn.append(conn_no)
-        self.kind.append(kind)
-        self.direction.append(direction)
-        self.action.append(action)
-        self.latency.append(math.nan)
-        self.link.append(-1)
-        self.severity.append(NO_SEVERITY)
+        self.extend(((event, file_no, offset, length),), frames=(frame,))
+        return self.count - 1
+
+    def extend(self, placed: Sequence[tuple[Event, int, int, int]], frames: Sequence[Frame | None] = ()) -> None:
+        """Index several events at once (the indexer's batches): the columns grow by one extend each."""
+        base = self.count
+        offsets, lengths, files, times, seqs, conns, kinds, directions, actions = ([] for _ in range(9))
+        conn_no_of = self._conn_no
+        action_no = self.action_no
+        info_of = self.conns
+        for n, (event, file_no, offset, length) in enumerate(placed):
+            row = base + n
+            kind_type = type(event)
+            direction = NO_DIRECTION
+            action = 0
+            conn_no = conn_no_of(event.conn_id)
+            info = info_of[conn_no]
+            if kind_type is Message:
+                frame = frames[n] if n < len(frames) and frames[n] is not None else \
+                    decode(event.content, event.is_text)  # type: ignore[union-attr]
+                kind = KIND_OF_TYPE.get(frame.message_type, INVALID)  # type: ignore[union-attr, arg-type]
+                direction = DIRECTION_CODE[event.direction]  # type: ignore[union-attr]
+                if frame.action is not None:  # type: ignore[union-attr]
+                    action = action_no(frame.action)  # type: ignore[union-attr]
+                info.frames += 1
+            elif kind_type is ConnectionOpened:
+                assert isinstance(event, ConnectionOpened)
+                kind = OPEN
+                info.open_row = row
+                info.status = event.status
+                info.subprotocol = event.subprotocol
+                info.charger = identity_from_path(event.path)
+            elif kind_type is ConnectionClosed:
+                kind = CLOSE
+                info.close_row = row
+            else:
+                assert isinstance(event, Ping)
+                kind = PONG if event.pong else PING
+                direction = DIRECTION_CODE[event.direction]
+            offsets.append(offset)
+            lengths.append(length)
+            files.append(file_no)
+            times.append(event.time)
+            seqs.append(event.seq)
+            conns.append(conn_no)
+            kinds.append(kind)
+            directions.append(direction)
+            actions.append(action)
+        count = len(seqs)
+        if not count:
+            return
+        if self._seq_sorted:
+            previous = self.seq[base - 1] if base else None
+            for seq in seqs:
+                if previous is not None and seq <= previous:
+                    self._seq_sorted = False
+                    break
+                previous = seq
+        self.offset.extend(offsets)
+        self.length.extend(lengths)
+        self.file.extend(files)
+        self.time.extend(times)
+        self.seq.extend(seqs)
+        self.conn.extend(conns)
+        self.kind.extend(kinds)
+        self.direction.extend(directions)
+        self.action.extend(actions)
+        self.latency.extend(_NANS[:count] if count <= len(_NANS) else array("f", [math.nan]) * count)
+        self.link.extend(_NO_LINKS[:count] if count <= len(_NO_LINKS) else array("i", [-1]) * count)
+        self.severity.extend(bytes(count))
         if self._seq_rows is not None:
-            self._seq_rows[seq] = row
-        self.count = row + 1
+            self._seq_rows.update((seq, base + n) for n, seq in enumerate(seqs))
+        self.count = base + count
         self.version += 1
-        return row
 
     def action_no(self, action: str) -> int:
         number = self.action_ids.get(action)

@@ -35,7 +35,8 @@ KEY_HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("g", "seek to a time: HH:MM:SS, +90s, +1m30s or an ISO date-time"),
     )),
     ("Live", (
-        ("i", "inject a CALL to the charger or the backend on the frame's connection (templates, validated)"),
+        ("i", "inject a CALL to the charger or the backend on the frame's connection (templates, validated);"
+              " injected CALLs are marked », their held-back answers «"),
     )),
     ("Frame detail", (
         ("p", "show the paired request or response"),

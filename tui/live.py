@@ -79,38 +79,44 @@ class LiveSession(Session):
     # -- the UI's timer --------------------------------------------------------------------------------------
 
     def poll(self) -> None:
-        index = self.index
-        spool = self.spool
-        table = self._decoders
         added = 0
         while self._inbox:
-            records = self._inbox.popleft()
-            lines = [orjson.dumps(record) + b"\n" if record.get("type") != FINDING else b"" for record in records]
-            offset, _ = spool.append(b"".join(lines))
-            for record, line in zip(records, lines, strict=True):
-                kind = record.get("type")
-                if kind == FINDING:
-                    index.add_findings([Finding.from_json(record)])
-                    continue
-                decoder = table.get(kind)  # type: ignore[arg-type]
-                if decoder is None:
-                    offset += len(line)
-                    continue
-                row = index.add(decoder(record), self.spool_no, offset, len(line))
-                offset += len(line)
-                added += 1
-                annotation = record.get("ins")
-                if annotation:
-                    if "call" in annotation:
-                        index.pair(record["seq"], annotation["call"], annotation.get("latency"))
-                    if "injected" in annotation:
-                        self.injected[row] = annotation["injected"]
-            index.analysed = index.count
+            added += self._ingest(self._inbox.popleft())
         if added:
             now = time.monotonic()
             self._arrivals.append((now, added))
             while self._arrivals and now - self._arrivals[0][0] > _RATE_WINDOW:
                 self._arrivals.popleft()
+
+    def _ingest(self, records: Records) -> int:
+        """Spool, index and annotate one batch; the number of rows added."""
+        index = self.index
+        table = self._decoders
+        events = [(record, table.get(record.get("type"))) for record in records]  # type: ignore[arg-type]
+        lines = [orjson.dumps(record) + b"\n" if decoder is not None else b"" for record, decoder in events]
+        offset, _ = self.spool.append(b"".join(lines))
+        placed = []
+        for (record, decoder), line in zip(events, lines, strict=True):
+            if decoder is not None:
+                placed.append((decoder(record), self.spool_no, offset, len(line)))
+                offset += len(line)
+        base = index.count
+        index.extend(placed)
+        row = base
+        for record, decoder in events:
+            if decoder is None:
+                if record.get("type") == FINDING:
+                    index.add_findings([Finding.from_json(record)])
+                continue
+            annotation = record.get("ins")
+            if annotation:
+                if "call" in annotation:
+                    index.pair(record["seq"], annotation["call"], annotation.get("latency"))
+                if "injected" in annotation:
+                    self.injected[row] = annotation["injected"]
+            row += 1
+        index.analysed = index.count
+        return len(placed)
 
     @property
     def visible(self) -> int:

@@ -9,12 +9,10 @@ single writer. The UI only reads.
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection as Pipe
 
 from proxy.capture.report import ReadReport
 from proxy.errors import OcppscopeError
@@ -30,10 +28,13 @@ from tui.inputs import (
     merge_by_time,
     spooled_rows,
 )
+from tui.worker import WorkerProcess
 
 WORKER_MIN_BYTES = 16 * 1024 * 1024
 """From this size the analysis runs in its own process: below it, starting one costs more than it saves."""
 _BATCH = 2_000
+_FIRST_SCREEN = 2 * _BATCH
+_FIRST_PAINT_WAIT = 1.0
 
 
 @dataclass
@@ -70,8 +71,10 @@ class ReplayLoader:
         self.progress = InputProgress(0)
         self._worker_min_bytes = worker_min_bytes
         self._stop = threading.Event()
+        self.painted = threading.Event()
+        """Set by the UI once it has shown the first rows; the indexer waits for it (a little) after them."""
         self._thread: threading.Thread | None = None
-        self._process: multiprocessing.process.BaseProcess | None = None
+        self._process: WorkerProcess | None = None
         self._spool: Spool | None = None
 
     def start(self) -> None:
@@ -82,9 +85,8 @@ class ReplayLoader:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        if self._process is not None and self._process.is_alive():
-            self._process.terminate()
-            self._process.join(timeout=2)
+        if self._process is not None:
+            self._process.stop()
         if self._spool is not None:
             self._spool.remove()
         self.index.close()
@@ -137,13 +139,16 @@ class ReplayLoader:
         analyzer = self.spec.analyzer() if pipe is None else None
         results = AnalysisResults()
         index = self.index
-        add = index.add
+        batch: list[Placed] = []
         for n, placed in enumerate(merge_by_time(streams, lambda item: item.event), 1):
-            event = placed.event
-            add(event, placed.file_no, placed.offset, placed.length)
+            batch.append(placed)
             if analyzer is not None:
-                results.add(event, analyzer.feed(event))
+                index.extend(batch)  # the analysis places findings on rows: index each row first
+                batch.clear()
+                results.add(placed.event, analyzer.feed(placed.event))
             if n % _BATCH == 0:
+                index.extend(batch)
+                batch.clear()
                 if self._stop.is_set():
                     return
                 if analyzer is not None:
@@ -151,6 +156,10 @@ class ReplayLoader:
                     state.analysed = index.analysed = n
                 else:
                     self._drain(pipe, block=False)  # type: ignore[arg-type]
+                if n == _FIRST_SCREEN:
+                    # Let the UI paint the first screenful before the rest is read (one process, one GIL).
+                    self.painted.wait(_FIRST_PAINT_WAIT)
+        index.extend(batch)
         if analyzer is not None:
             results.findings.extend(analyzer.finish())
             apply_results(index, results.take(), wait=False)
@@ -164,18 +173,11 @@ class ReplayLoader:
         state.analysed_at = time.monotonic()
         state.phase = "done"
 
-    def _start_worker(self) -> Pipe:
-        from tui.worker import run
+    def _start_worker(self) -> WorkerProcess:
+        self._process = WorkerProcess(self.paths, self.fmt, self.spec)
+        return self._process
 
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe(duplex=False)
-        self._process = context.Process(target=run, args=(self.paths, self.fmt, self.spec, child),
-                                        name="ocppscope analysis", daemon=True)
-        self._process.start()
-        child.close()
-        return parent
-
-    def _drain(self, pipe: Pipe, *, block: bool) -> bool:
+    def _drain(self, pipe: WorkerProcess, *, block: bool) -> bool:
         """Apply what the worker sent; False once it is finished (or gone)."""
         while block or pipe.poll():
             if block and not pipe.poll(0.2):
@@ -186,6 +188,7 @@ class ReplayLoader:
             try:
                 message = pipe.recv()
             except EOFError:
+                self.state.warnings.append("the analysis process ended early; findings may be missing")
                 return False
             kind = message[0]
             if kind == "error":

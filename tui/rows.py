@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 
 from tui.index import (
     CALL,
@@ -39,6 +41,8 @@ KIND_STYLES = {CALL: Style(color="bright_white", bold=True), RESULT: Style(color
                OPEN: Style(color="blue", bold=True), CLOSE: Style(color="magenta", bold=True)}
 ARROWS = {FROM_CHARGER: "→", FROM_BACKEND: "←"}
 DIM = Style(dim=True)
+_STAR = Style(color="yellow")
+_INJECTED_MARKS = {"call": "»", "answer": "«"}
 _CACHE_ROWS = 4096
 
 
@@ -131,8 +135,10 @@ def record_facts(kind: int, record: dict[str, Any]) -> RowFacts:
 class RowPainter:
     """Builds the styled line of a row; caches what it read from the capture."""
 
-    def __init__(self, index: FrameIndex) -> None:
+    def __init__(self, index: FrameIndex, injected: Mapping[int, str] | None = None) -> None:
         self.index = index
+        self.injected = injected if injected is not None else {}
+        """Rows of injected CALLs ("call") and their held-back answers ("answer"), marked » and «."""
         self._facts: OrderedDict[int, RowFacts] = OrderedDict()
 
     def facts(self, row: int) -> RowFacts:
@@ -149,36 +155,50 @@ class RowPainter:
             self._facts.move_to_end(row)
         return facts
 
-    def line(self, row: int, width: int, *, bookmarked: bool = False) -> Text:
+    def segments(self, row: int, width: int, *, bookmarked: bool = False, style: Style | None = None
+                 ) -> list[Segment]:
+        """The line of ``row`` as styled segments, ``width`` cells wide (``style`` over all of it, e.g. the
+        cursor). Built directly, not through rich Text: the screen redraws every visible line on each batch."""
         index = self.index
         kind = index.kind[row]
         facts = self.facts(row)
         severity = index.severity[row]
         wide = width >= 120
-        charger_width = 12 if wide else 8
-        action_width = 24 if wide else 17
-        text = Text(no_wrap=True, overflow="ellipsis", end="")
-        text.append("★" if bookmarked else " ", Style(color="yellow"))
-        text.append(clock(index.time[row]) + " ", DIM)
-        text.append(_fit(index.charger_of(row) or "?", charger_width) + " ")
-        text.append(ARROWS.get(index.direction[row], "⇄" if kind == OPEN else "✕" if kind == CLOSE else " ") + " ")
-        text.append(_fit(KIND_NAMES[kind] if kind not in (OPEN, CLOSE) else KIND_NAMES[kind].upper(), 6) + " ",
-                    KIND_STYLES.get(kind, Style()))
         action = self._action_column(row, kind)
-        text.append(_fit(action, action_width) + " ", SEVERITY_STYLES.get(severity) if severity >= 2 else None)
-        text.append(_fit(latency_text(index.latency_of(row)), 6, right=True) + " ", DIM)
         findings = index.findings_of(row)
         if findings:
-            badge = f"{SEVERITY_LETTERS[severity]}{len(findings)}" if len(findings) < 10 else \
-                f"{SEVERITY_LETTERS[severity]}+"
-            text.append(_fit(badge, 2) + " ", SEVERITY_STYLES[severity])
+            letter = SEVERITY_LETTERS[severity]
+            badge = (f"{letter}{len(findings)}" if len(findings) < 10 else f"{letter}+").ljust(2) + " "
         else:
-            text.append("   ")
+            badge = "   "
+        arrow = ARROWS.get(index.direction[row], "⇄" if kind == OPEN else "✕" if kind == CLOSE else " ")
+        name = KIND_NAMES[kind].upper() if kind in (OPEN, CLOSE) else KIND_NAMES[kind]
+        parts: list[tuple[str, Style | None]] = [
+            ("★" if bookmarked else _INJECTED_MARKS.get(self.injected.get(row, ""), " "), _STAR),
+            (clock(index.time[row]) + " ", DIM),
+            (_fit(index.charger_of(row) or "?", 12 if wide else 8) + " ", None),
+            (arrow + " ", None),
+            (_fit(name, 6) + " ", KIND_STYLES.get(kind)),
+            (_fit(action, 24 if wide else 17) + " ", SEVERITY_STYLES.get(severity) if severity >= 2 else None),
+            (_fit(latency_text(index.latency_of(row)), 6, right=True) + " ", DIM),
+            (badge, SEVERITY_STYLES.get(severity) if findings else None),
+        ]
         if wide:
-            text.append(_fit(facts.message_id, 14) + " ", DIM)
-        text.append(facts.summary)
-        text.truncate(width, overflow="ellipsis", pad=True)
-        return text
+            parts.append((_fit(facts.message_id, 14) + " ", DIM))
+        room = width - sum(cell_len(text) for text, _ in parts)
+        summary = facts.summary
+        if cell_len(summary) > room:
+            summary = set_cell_size(summary, room - 1) + "…" if room > 0 else ""
+        parts.append((summary, None))
+        segments = [Segment(text, style + part_style if style and part_style else part_style or style)
+                    for text, part_style in parts]
+        used = width - room + cell_len(summary)
+        if used < width:
+            segments.append(Segment(" " * (width - used), style))
+        return segments
+
+    def plain(self, row: int, width: int = 200) -> str:
+        return "".join(segment.text for segment in self.segments(row, width))
 
     def _action_column(self, row: int, kind: int) -> str:
         index = self.index

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -146,16 +147,17 @@ class HelpScreen(ModalScreen[None]):
         self.query_one(VerticalScroll).focus()
 
 
-def help_text() -> Text:
-    text = Text()
-    text.append("ocppscope keys", "bold underline")
-    text.append("   (Esc closes; filters are described in docs/tui.md)\n")
+def help_text() -> RenderableType:
+    parts: list[RenderableType] = [Text.assemble(("ocppscope keys", "bold underline"),
+                                                 "   (Esc closes; filters are described in docs/tui.md)")]
     for section, entries in KEY_HELP:
-        text.append(f"\n{section}\n", "bold")
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold cyan", no_wrap=True, min_width=14)
+        table.add_column()
         for keys, what in entries:
-            text.append(f"  {keys:<16}", "bold cyan")
-            text.append(f"{what}\n")
-    return text
+            table.add_row(keys, what)
+        parts += [Text(""), Text(section, "bold"), table]
+    return Group(*parts)
 
 
 class PromptScreen(ModalScreen[str | None]):

@@ -37,6 +37,9 @@ class Session:
     def visible(self) -> int:
         return self.index.count
 
+    def painted(self) -> None:
+        """The first rows are on the screen."""
+
     def status(self) -> Text:
         return Text(self.title)
 
@@ -66,6 +69,9 @@ class ReplaySession(Session):
         self.loader.start()
         if self._play_on_start:
             self.playback.play()
+
+    def painted(self) -> None:
+        self.loader.painted.set()
 
     def poll(self) -> None:
         self.playback.tick()

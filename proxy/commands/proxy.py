@@ -11,10 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from proxy.commands.check import add_analysis_arguments, analyzer_options
+from proxy.commands.check import CheckersFromArgs, add_analysis_arguments, analyzer_options
 from proxy.engine.routes import DEFAULT_LISTEN, Rewrite, Route, charger_urls
 from proxy.errors import OcppscopeError
-from proxy.stream.options import add_stream_arguments, stream_addons
+from proxy.profiles.options import add_profile_arguments
+from proxy.stream.options import add_stream_arguments, console_mode, stream_setup
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -51,6 +52,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="certificate and key shown to wss:// chargers (default: one signed by ocppscope's CA, "
                         "see `ocppscope ca`)")
     add_analysis_arguments(parser)
+    add_profile_arguments(parser)
     add_stream_arguments(parser)
     parser.set_defaults(func=run)
 
@@ -71,21 +73,20 @@ def run(args: argparse.Namespace) -> int:
         return run_proxy_with_tui(args)
     from proxy.engine.engine import EngineConfig, ProxyEngine
 
+    checkers = CheckersFromArgs(args)  # a broken profile is an error before anything listens
     config = EngineConfig(
         routes=routes_from_args(args),
         insecure_upstream=args.insecure_upstream,
         certs=args.cert,
         upstream_ca=args.upstream_ca,
         analyzer=analyzer_options(args),
+        checkers=checkers,
     )
-    stream = stream_addons(args)
-    if stream:
-        # The live stream serves the analysis from the relay's own hub: analyse here.
-        engine = ProxyEngine(config, addons=[*_reporters(args), *stream])
-    else:
-        # Analysis, capture and console in their own process: the relay keeps its CPU and never waits for a disk.
-        config.analysis = _worker_spec(args)
-        engine = ProxyEngine(config)
+    # Analysis, capture, console and the live stream (--stream, --tui) in their own process: the relay keeps its
+    # CPU and never waits for a disk or a UI (measured: analysing here with a UI attached, p99 3 → 26 ms).
+    stream_addons, stream_spec = stream_setup(args, [f"{args.listen} → {args.upstream}"] if args.upstream else [])
+    config.analysis = _worker_spec(args, checkers, stream_spec)
+    engine = ProxyEngine(config, addons=stream_addons)
     asyncio.run(_serve(engine, args))
     return 0
 
@@ -105,31 +106,20 @@ def _console_mode(args: argparse.Namespace) -> str:
     return "json" if args.json else "findings" if args.quiet else "lines"
 
 
-def _worker_spec(args: argparse.Namespace) -> Any:
+def _worker_spec(args: argparse.Namespace, checkers: CheckersFromArgs, stream: Any = None) -> Any:
     from proxy.engine.stream import WorkerSpec
 
     _check_capture(args)
     return WorkerSpec(
         analyzer=analyzer_options(args),
-        console=_console_mode(args),
+        checkers=checkers,
+        console=console_mode(args, _console_mode(args)),
         capture_dir=str(args.capture) if args.capture is not None else None,
         capture_split=args.capture_split,
         capture_max_size=args.capture_max_size,
         capture_redact=not args.no_redact,
+        stream=stream,
     )
-
-
-def _reporters(args: argparse.Namespace) -> list[object]:
-    """Console and capture as addons of this process (they subscribe to the inspector's hub when mitmproxy runs)."""
-    from addons.capture import OcppCapture
-    from addons.console import OcppConsole
-
-    _check_capture(args)
-    reporters: list[object] = [OcppConsole(mode=_console_mode(args))]
-    if args.capture is not None:
-        reporters.append(OcppCapture(args.capture, split=args.capture_split, max_size=args.capture_max_size,
-                                     redact=not args.no_redact))
-    return reporters
 
 
 async def _serve(engine: Any, args: argparse.Namespace) -> None:

@@ -226,14 +226,8 @@ class ProxyEngine:
         )
         pipe = worker.stdin
         assert pipe is not None
-
-        def write(data: bytes) -> None:
-            if pipe.is_closing() or worker.returncode is not None:
-                raise RuntimeError(f"exit code {worker.returncode}")
-            pipe.write(data)
-
-        write(frame(spec))
-        return EventStream(write, pipe.transport.get_write_buffer_size)
+        pipe.write(frame(spec))
+        return EventStream(pipe.transport)  # type: ignore[arg-type]
 
     async def _stop_worker(self, report: bool) -> None:
         worker = self._worker

@@ -17,16 +17,19 @@ import asyncio
 import logging
 import pickle
 import struct
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from proxy.core.analyzer import AnalyzerOptions
+from proxy.core.analyzer import AnalyzerOptions, Checker
+from proxy.core.checks import default_checkers
 from proxy.core.events import Direction, Event, Message
 
 log = logging.getLogger("ocppscope.engine")
 
 BACKLOG_LIMIT = 64 * 1024 * 1024
+PIPE_HIGH_WATER = 256 * 1024
 BATCH_SIZE = 256
 FLUSH_DELAY = 0.005
 """Seconds an event may wait for its batch: the console and the capture lag the wire by at most this."""
@@ -36,23 +39,31 @@ _MESSAGE, _EVENT, _WARNING = 0, 1, 2
 
 @dataclass(frozen=True)
 class WorkerSpec:
-    """What the analysis process runs: the analyzer's options and its listeners' settings."""
+    """What the analysis process runs: the analyzer's options and its listeners' settings (all picklable)."""
 
     analyzer: AnalyzerOptions = field(default_factory=AnalyzerOptions)
+    checkers: Callable[[], list[Checker]] = default_checkers
+    """Builds the checkers in the analysis process (e.g. the defaults plus charger profiles)."""
     console: str = "lines"
     capture_dir: str | None = None
     capture_split: str = "connection"
     capture_max_size: str = "100m"
     capture_redact: bool = True
+    stream: Any = None
+    """The live event stream to serve from this process (:class:`proxy.stream.addon.StreamSpec`), or None."""
 
 
 class EventStream:
     """The inspector's publisher when analysis runs in another process."""
 
-    def __init__(self, write: Callable[[bytes], None], backlog: Callable[[], int]) -> None:
-        self._write = write
-        self._backlog = backlog
+    def __init__(self, pipe: asyncio.WriteTransport) -> None:
+        """``pipe``: the write end of the analysis process's stdin (asyncio's pipe transport)."""
+        self._pipe = pipe
         self._batch: list[Any] = []
+        # Frames the pipe has not taken yet. Kept here, not in the transport: asyncio's pipe transport shifts its
+        # whole buffer after every partial write, which costs the relay more the further the analysis falls behind.
+        self._pending: deque[tuple[bytes, int]] = deque()
+        self._pending_bytes = 0
         self._seq = 0
         self._flush_scheduled: asyncio.TimerHandle | None = None
         self.dropped = 0
@@ -79,7 +90,11 @@ class EventStream:
         return []  # the analysis process keeps its own clock
 
     def finish(self) -> list[Any]:
+        """The end: everything still held goes to the pipe, which writes it out before it closes."""
         self.flush()
+        self._pump(everything=True)
+        if self.dropped:
+            log.error("ocppscope: %d events were relayed but not analysed or captured", self.dropped)
         return []
 
     def _schedule(self) -> None:
@@ -93,17 +108,34 @@ class EventStream:
             self._flush_scheduled.cancel()
             self._flush_scheduled = None
         batch, self._batch = self._batch, []
-        if not batch or self.broken is not None:
-            self.dropped += len(batch) if self.broken is not None else 0
+        if self.broken is not None:
+            self.dropped += len(batch)
             return
-        if self._backlog() > BACKLOG_LIMIT:
-            self._lose(len(batch), "the analysis process is more than 64 MB behind")
-            return
+        if batch:
+            if self._pending_bytes > BACKLOG_LIMIT:
+                self._lose(len(batch), "the analysis process is more than 64 MB behind")
+            else:
+                data = frame(batch)
+                self._pending.append((data, len(batch)))
+                self._pending_bytes += len(data)
+        self._pump()
+
+    def _pump(self, everything: bool = False) -> None:
         try:
-            self._write(frame(batch))
+            while self._pending and (everything or self._pipe.get_write_buffer_size() < PIPE_HIGH_WATER):
+                if self._pipe.is_closing():  # the analysis process closed its end: it has ended
+                    raise BrokenPipeError("the pipe to the analysis process is closed")
+                data = self._pending[0][0]
+                self._pipe.write(data)
+                self._pending.popleft()
+                self._pending_bytes -= len(data)
         except (OSError, RuntimeError) as exc:
             self.broken = str(exc) or type(exc).__name__
-            self._lose(len(batch), f"the analysis process is gone ({self.broken})")
+            self._lose(sum(count for _, count in self._pending), f"the analysis process is gone ({self.broken})")
+            self._pending.clear()
+            return
+        if self._pending and self._flush_scheduled is None and not everything:
+            self._flush_scheduled = asyncio.get_running_loop().call_later(FLUSH_DELAY, self.flush)
 
     def _lose(self, count: int, why: str) -> None:
         if not self.dropped:

@@ -1,10 +1,9 @@
 """The proxy command's live-view options: ``--tui`` and ``--stream HOST:PORT``.
 
-``proxy/commands/proxy.py`` calls :func:`add_stream_arguments` on its parser, adds :func:`stream_addons` to the
-engine's addons (the stream is then served from the relay process's hub), and hands ``--tui`` to
-:func:`proxy.commands.tui.run_proxy_with_tui`, which runs this same command again as a child process with
-``--stream 127.0.0.1:0`` and shows the UI in this one. :func:`stream_setup` is the alternative for an engine
-whose analysis runs in its own process: the stream is then served from there (``WorkerSpec.stream``).
+``proxy/commands/proxy.py`` calls :func:`add_stream_arguments` on its parser and :func:`stream_setup`, whose
+addon goes to the relay (the injector) and whose spec to the analysis process (``WorkerSpec.stream``: the stream
+is served from there), and hands ``--tui`` to :func:`proxy.commands.tui.run_proxy_with_tui`, which runs this
+same command again as a child process with ``--stream 127.0.0.1:0`` and shows the UI in this one.
 """
 
 from __future__ import annotations
@@ -49,19 +48,6 @@ def parse_address(text: str, default_host: str = DEFAULT_HOST) -> tuple[str, int
 
 def stream_token() -> str:
     return os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24)
-
-
-def stream_addons(args: argparse.Namespace) -> list[object]:
-    """With ``--stream``: the addon that serves the stream from the relay process's own hub (the engine must
-    analyse in-process: ``EngineConfig.analysis`` None); without: nothing."""
-    if not getattr(args, "stream", None):
-        return []
-    from proxy.stream.addon import OcppStream
-
-    host, port = parse_address(args.stream)
-    ready_file = getattr(args, "stream_ready_file", None)
-    return [OcppStream(host, port, stream_token(), redact=not getattr(args, "no_redact", False),
-                       ready_file=ready_file, console_off=ready_file is not None)]
 
 
 def stream_setup(args: argparse.Namespace, routes: list[str]) -> tuple[list[object], Any]:

@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from tui.rowlist import AllRows, RowList
 from tui.rows import RowPainter
@@ -84,7 +85,7 @@ class FrameView(ScrollView, can_focus=True):
         """Catch up with rows that arrived (or a limit that moved): size, follow, repaint."""
         length = len(self.rows)
         if self.virtual_size.height != length or force:
-            self.virtual_size = Size(self.size.width, length)
+            self._set_virtual_height(length)
         if self.follow and length:
             self.cursor = length - 1
             self.scroll_to(y=max(0, length - self.size.height), animate=False, immediate=True)
@@ -92,6 +93,13 @@ class FrameView(ScrollView, can_focus=True):
             self.cursor = max(0, length - 1)
         self.refresh()
         self._announce()
+
+    def _set_virtual_height(self, length: int) -> None:
+        # Not through the reactive: it would lay the whole screen out again on every batch of rows (measured:
+        # ~100 ms a time at 160×48, the UI's worst stall). A line view's size changes nothing else's layout.
+        size = Size(self.size.width, length)
+        self.set_reactive(Widget.virtual_size, size)
+        self._scroll_update(size)
 
     def go_to_row(self, row: int) -> None:
         """Put the cursor on ``row`` (or the nearest listed row before it) and stop following."""
@@ -111,14 +119,14 @@ class FrameView(ScrollView, can_focus=True):
         if position >= len(rows):
             return Strip.blank(width, self.rich_style)
         row = rows.row(position)
-        text = self.painter.line(row, width, bookmarked=row in self.bookmarks)
         cursor_row = self.cursor_row
+        style = None
         if position == self.cursor:
-            text.stylize(self.get_component_rich_style("frame-view--cursor"))
+            style = self.get_component_rich_style("frame-view--cursor")
         elif cursor_row is not None and self.painter.index.link[cursor_row] == row:
-            text.stylize(self.get_component_rich_style("frame-view--pair"))
-        strip = Strip(text.render(self.app.console), width)
-        return strip.apply_style(self.rich_style)
+            style = self.get_component_rich_style("frame-view--pair")
+        segments = self.painter.segments(row, width, bookmarked=row in self.bookmarks, style=style)
+        return Strip(segments).crop_extend(0, width, self.rich_style).apply_style(self.rich_style)
 
     # -- moving ----------------------------------------------------------------------------------------------
 
@@ -183,6 +191,6 @@ class FrameView(ScrollView, can_focus=True):
         self.follow = False
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, len(self.rows))
+        self.virtual_size = Size(event.size.width, len(self.rows))  # a resize lays out anyway
         if self.follow:
             self.sync()
