@@ -1,9 +1,10 @@
-"""``python -m proxy.demo`` (what ``make demo`` runs): check the bundled captures and show what ocppscope finds.
+"""``python -m proxy.demo`` (what ``make demo`` runs): a real charge point and central system (the ``ocpp``
+package) on loopback talking through ocppscope's real proxy, a charging session with a few deliberate faults,
+every frame and finding printed live.
 
-Each capture is analysed with the options its scenario was recorded for (``unanswered-call`` with a 2 s
-call timeout, see captures/README.md) and reported by ``ocppscope check``'s text report. The demo itself
-exits 0: the findings are the point. A live run through the real proxy replaces this once the proxy's
-engine is embeddable; the scenario peers in :mod:`proxy.demo.scenarios` are built for that.
+``--captures`` instead checks the bundled captures (each with the options its scenario was recorded for,
+``unanswered-call`` with a 2 s call timeout; see captures/README.md) with ``ocppscope check``'s text report.
+The demo exits 0 either way: the findings are the point.
 """
 
 from __future__ import annotations
@@ -54,8 +55,20 @@ def check_captures(captures: Sequence[Path]) -> list[InputResult]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m proxy.demo", description=__doc__.split("\n\n")[0])
-    parser.add_argument("captures", nargs="*", type=Path, help="captures to check (default: the bundled ones)")
+    parser.add_argument("captures", nargs="*", type=Path,
+                        help="with --captures: the captures to check (default: the bundled ones)")
+    parser.add_argument("--captures", dest="offline", action="store_true",
+                        help="check recorded captures instead of running the live demo")
+    parser.add_argument("--capture", type=Path, metavar="DIR", help="live demo: also write a capture into DIR")
     args = parser.parse_args(argv)
+    if not args.offline and not args.captures:
+        import asyncio
+
+        from proxy.demo.live import run_live_demo
+
+        asyncio.run(run_live_demo(sys.stdout, args.capture))
+        print("\nThe same findings for recorded traffic: `python -m proxy.demo --captures`; in CI: `ocppscope check`.")
+        return 0
     captures = args.captures or bundled_captures()
     if not captures:
         print("ocppscope demo: no captures found; record them with `python -m proxy.demo.record_captures`",
