@@ -285,3 +285,21 @@ def test_the_salt_is_created_once_and_kept_private(tmp_path: Path, monkeypatch: 
     header, opened = (orjson.loads(line) for line in (tmp_path / "s.jsonl").read_bytes().splitlines())
     assert header["salt_id"] == salt_id(salt)
     assert opened["auth"]["password_hmac"] == secret_hmac(SECRETS["basic"].encode(), salt)
+
+
+def test_credentials_in_another_header_are_redacted_and_still_flagged(tmp_path: Path) -> None:
+    from proxy.core.analyzer import Analyzer
+    from proxy.core.checks import default_checkers
+
+    leaked = base64.b64encode(b"CP01:hunter2-hunter2").decode()
+    event = ConnectionOpened("c1", 1.0, "127.0.0.1:1", "/ocpp/CP01",
+                             request_headers=(("Sec-WebSocket-Protocol", "ocpp1.6"), ("Sec-WebSocket-Key", leaked)),
+                             subprotocol="ocpp1.6", seq=1)
+    path = tmp_path / "c.jsonl"
+    with CaptureWriter(path, salt=SALT) as writer:
+        writer.write(event)
+    assert leaked.encode() not in path.read_bytes() and b"hunter2" not in path.read_bytes()
+    [replayed] = list(read_capture(path))
+    for opened in (event, replayed):
+        rules = [f.rule for f in Analyzer(default_checkers()).feed(opened).findings]
+        assert "auth.credentials-in-other-header" in rules

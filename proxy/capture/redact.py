@@ -33,12 +33,15 @@ import orjson
 
 from proxy.config import config_dir
 from proxy.core.basic_auth import (
+    CREDENTIAL_HEADERS,
     MARKER_PATTERN,
     format_marker,
     is_redacted,
+    looks_like_credentials,
     parse_basic_auth,
     redaction_marker,
 )
+from proxy.core.connection import identity_from_path
 from proxy.core.events import ConnectionOpened, Message, header
 from proxy.errors import OcppscopeError
 
@@ -46,7 +49,6 @@ log = logging.getLogger("ocppscope.capture")
 
 SALT_FILE = "redaction-salt"
 _SALT_BYTES = 32
-_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
 # Cheap test first: only frames that mention one of these are parsed for secrets.
 _TRIGGER = re.compile(rb"(?i)authorizationkey|password")
@@ -130,11 +132,18 @@ class Redactor:
         headers = []
         auth = event.auth
         changed = False
+        identity = identity_from_path(event.path)
         for name, value in event.request_headers:
-            if name.lower() in _CREDENTIAL_HEADERS and not is_redacted(value):
+            if is_redacted(value):
+                pass
+            elif name.lower() in CREDENTIAL_HEADERS:
                 if name.lower() == "authorization":
                     auth = parse_basic_auth(value, self.salt)  # the header says it all, with this salt's HMAC
                 value = self.header_value(value)
+                changed = True
+            elif looks_like_credentials(value, identity):
+                # Credentials in the wrong header (auth.credentials-in-other-header) are still credentials.
+                value = redaction_marker(value.encode("utf-8", "surrogateescape"), self.salt, kind="credentials")
                 changed = True
             headers.append((name, value))
         if not changed:

@@ -27,6 +27,8 @@ PasswordKind = Literal["hex-text", "binary", "text"]
 HMAC_HEX_DIGITS = 16
 REDACTED_PREFIX = "<redacted"
 
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
+"""Headers meant to carry credentials (lower case); credentials anywhere else are a finding of their own."""
 _HEX_KEY = re.compile(r"[0-9A-Fa-f]{32,40}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MARKER_PATTERN = (
@@ -151,3 +153,23 @@ def parse_redaction_marker(text: str) -> RedactedSecret | None:
 def is_redacted(text: str) -> bool:
     """Whether ``text`` already holds a redaction marker (so it is never redacted twice)."""
     return REDACTED_PREFIX in text and _MARKER.search(text) is not None
+
+
+def looks_like_credentials(value: str, identity: str | None) -> bool:
+    """Whether a header that should not carry credentials does: ``Basic …``, ``<identity>:…`` in clear or in
+    base64, or a capture's redaction marker standing where such a value was."""
+    text = value.strip()
+    if text[:6].lower() == "basic ":
+        return True
+    if is_redacted(text):
+        return True
+    if not identity:
+        return False
+    prefix = identity.encode("utf-8", "surrogateescape") + b":"
+    if text.encode("utf-8", "surrogateescape").startswith(prefix):
+        return True
+    try:
+        decoded = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return decoded.startswith(prefix)

@@ -7,15 +7,13 @@ Sources: shared/reference/ocpp-facts.md sections 2 and 3.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections import OrderedDict
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from proxy.core.analyzer import Checker, Context
-from proxy.core.basic_auth import parse_basic_auth
+from proxy.core.basic_auth import CREDENTIAL_HEADERS, looks_like_credentials, parse_basic_auth
 from proxy.core.connection import Connection, identity_from_path
 from proxy.core.events import AuthSummary, ConnectionClosed, ConnectionOpened, Headers, header
 from proxy.core.findings import Severity, rule
@@ -328,7 +326,6 @@ _MAX_IDENTITY = 48
 _MIN_PASSWORD, _MAX_PASSWORD = 16, 40
 _CLOSE_AFTER_PROBLEM_SECONDS = 10.0
 _CHARGERS_KEPT = 10_000
-_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
 
 def offered_subprotocols(headers: Headers) -> tuple[list[str], bool]:
@@ -504,28 +501,12 @@ class AuthChecker(Checker):
 
     def _other_headers(self, ctx: Context, headers: Headers, identity: str | None) -> None:
         for name, value in headers:
-            if name.lower() in _CREDENTIAL_HEADERS:
+            if name.lower() in CREDENTIAL_HEADERS:
                 continue
-            if _looks_like_credentials(value, identity):
+            if looks_like_credentials(value, identity):
                 # Never the value itself in the evidence: it is a secret.
                 ctx.emit(AUTH_IN_OTHER_HEADER, f"header {name} carries what looks like credentials",
                          {"header": name})
-
-
-def _looks_like_credentials(value: str, identity: str | None) -> bool:
-    text = value.strip()
-    if text[:6].lower() == "basic ":
-        return True
-    if not identity:
-        return False
-    prefix = identity.encode("utf-8", "surrogateescape") + b":"
-    if text.encode("utf-8", "surrogateescape").startswith(prefix):
-        return True
-    try:
-        decoded = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return decoded.startswith(prefix)
 
 
 class IdentityChecker(Checker):
