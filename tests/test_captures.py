@@ -126,7 +126,7 @@ def test_demo_reports_on_every_bundled_capture() -> None:
     assert [p.name for p in bundled_captures()][-1] == "demo-session.jsonl"
     out = io.StringIO()
     with redirect_stdout(out):
-        assert main([]) == 0
+        assert main(["--captures"]) == 0
     report = out.getvalue()
     for name in SCENARIOS:
         assert f"{name}.jsonl" in report

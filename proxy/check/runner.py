@@ -9,6 +9,7 @@ from pathlib import Path
 
 from proxy.core.analyzer import Analyzer, AnalyzerOptions, Checker
 from proxy.core.checks import default_checkers
+from proxy.core.connection import Connection
 from proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Message
 from proxy.core.findings import Finding, Severity
 
@@ -72,46 +73,50 @@ def analyze_events(
             else:
                 result.omitted[key] += 1
 
+    count = 0
+    feed = analyzer.feed
     for event in events:
-        result.events += 1
-        inspection = analyzer.feed(event)
-        if type(event) is Message:
-            result.frames += 1
-            summary = connections.get(event.conn_id)
-            if summary is None:
-                summary = connections[event.conn_id] = ConnectionSummary(event.conn_id)
-            summary.frames += 1
-            if progress is not None and result.frames % 65536 == 0:
-                progress(result.frames)
-        elif type(event) is ConnectionOpened:
-            connections[event.conn_id] = ConnectionSummary(
-                event.conn_id,
-                charger=inspection.conn.charger,
-                client=event.client,
-                path=event.path,
-                status=event.status,
-                subprotocol=event.subprotocol,
-                version=inspection.conn.version,
-                opened_at=event.time,
-            )
-        elif type(event) is ConnectionClosed:
-            summary = connections.setdefault(event.conn_id, ConnectionSummary(event.conn_id))
-            summary.closed_at = event.time
-            summary.close_code = event.code
-            summary.closed_by = event.closed_by
-            summary.version = inspection.conn.version
-            summary.charger = summary.charger or inspection.conn.charger
+        count += 1
+        inspection = feed(event)
+        kind = type(event)
+        if kind is not Message:
+            conn = inspection.conn
+            if kind is ConnectionOpened:
+                connections[event.conn_id] = ConnectionSummary(
+                    event.conn_id,
+                    charger=conn.charger,
+                    client=event.client,
+                    path=event.path,
+                    status=event.status,
+                    subprotocol=event.subprotocol,
+                    version=conn.version,
+                    opened_at=event.time,
+                )
+            elif kind is ConnectionClosed:
+                summary = connections.setdefault(event.conn_id, ConnectionSummary(event.conn_id))
+                summary.closed_at = event.time
+                summary.close_code = event.code
+                summary.closed_by = event.closed_by
+                _update(summary, conn)
+        elif progress is not None and count % 65536 == 0:
+            progress(count)
         if inspection.findings:
             collect(inspection.findings)
-    for conn in analyzer.connections.values():
-        summary = connections.get(conn.conn_id)
-        if summary is not None:
-            summary.version = conn.version
-            summary.charger = summary.charger or conn.charger
+    for conn in analyzer.connections.values():  # still open at the end of the input
+        _update(connections.setdefault(conn.conn_id, ConnectionSummary(conn.conn_id)), conn)
+    result.events = count
+    result.frames = sum(summary.frames for summary in connections.values())
     collect(analyzer.finish(end_time() if end_time is not None else None))
     result.internal_errors = analyzer.internal_errors
     result.findings.sort(key=finding_order)
     return result
+
+
+def _update(summary: ConnectionSummary, conn: Connection) -> None:
+    # The analyzer counts frames and learns the version and identity; the summary copies them at the end.
+    summary.frames = conn.frames
+    summary.version = conn.version
+    summary.charger = summary.charger or conn.charger
 
 
 def finding_order(finding: Finding) -> tuple[bool, int, str]:
