@@ -254,10 +254,25 @@ class _ConnState:
         self.pings = 0
 
 
+_JUDGED_FROM_CHARGER = frozenset({"BootNotification", "MeterValues", "StopTransaction"})
+_JUDGED_FROM_BACKEND = frozenset({"ChangeConfiguration", "GetConfiguration", "SendLocalList", "TriggerMessage",
+                                  "SetChargingProfile", "RemoteStartTransaction", "ReserveNow"})
+
+
+def _nothing_to_judge(profile: Profile, direction: Direction | None, action: str) -> bool:
+    """Whether a CALL of ``action`` from ``direction`` can never give a finding under ``profile``."""
+    if profile.caveats_for(action):
+        return False
+    if direction is Direction.FROM_CHARGER:
+        return action not in _JUDGED_FROM_CHARGER and judge_messages.action_from_charger(profile, action) is None
+    return action not in _JUDGED_FROM_BACKEND and judge_messages.action_from_backend(profile, action) is None
+
+
 class ProfileChecker(Checker):
     name = "profile"
 
     def __init__(self, selector: ProfileSelector) -> None:
+        self._quiet: dict[tuple[str, Direction | None, str], bool] = {}
         self.selector = selector
         self._chargers: dict[str, ChargerState] = {}
         self._renamed: dict[str, tuple[str, ChargerState]] = {}
@@ -346,8 +361,17 @@ class ProfileChecker(Checker):
                      "TLS: profile and firmware disagree", {"profile": profile.id})
 
     def on_call(self, ctx: Context, conn: Connection, frame: Frame) -> None:
-        data = self._active(ctx, conn)
         action = frame.action
+        data = conn.data.get(_KEY)
+        if data is not None and action is not None:
+            # Most CALLs are of actions the profile has nothing to say about: answer that from a cache.
+            key = (data.choice.profile.id, ctx.direction, action)
+            quiet = self._quiet.get(key)
+            if quiet is None:
+                quiet = self._quiet[key] = _nothing_to_judge(data.choice.profile, ctx.direction, action)
+            if quiet:
+                return
+        data = self._active(ctx, conn)
         if data is None or action is None:
             return
         payload: dict[str, Any] = frame.payload if isinstance(frame.payload, dict) else {}
