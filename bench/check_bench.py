@@ -76,13 +76,18 @@ def main(quick: bool = False) -> int:
     frames = 100_000 if quick else 1_000_000
     print(f"check benchmark: {frames:,} frames (OCPP 1.6 charging mix over 100 chargers)")
     capture = _capture(frames)
-    elapsed, peak_mb, code = _check_run(capture)
-    if code != 0:
-        print(f"  ocppscope check failed with exit code {code}")
-        return 1
-    pipeline = frames / elapsed
+    # Best of several runs, baselines before and after the pipeline: on a shared machine the noise only ever
+    # slows a run down, so the best run is the fairest figure for each side of a ratio.
     loads = _json_loads_rate(min(frames, 200_000))
     package = _ocpp_package_rate(min(frames, 20_000))
+    runs = [_check_run(capture) for _ in range(2)]
+    if any(code != 0 for _, _, code in runs):
+        print(f"  ocppscope check failed with exit code {[code for _, _, code in runs]}")
+        return 1
+    loads = max(loads, _json_loads_rate(min(frames, 200_000)))
+    package = max(package, _ocpp_package_rate(min(frames, 20_000)))
+    pipeline = frames / min(elapsed for elapsed, _, _ in runs)
+    peak_mb = max(peak for _, peak, _ in runs)
     rows = [
         ("ocppscope check (read + decode + pair + validate + rules)", pipeline, ""),
         ("json.loads of the same frames (baseline)", loads, f"pipeline / json.loads = {pipeline / loads:.2f}x"
@@ -92,7 +97,7 @@ def main(quick: bool = False) -> int:
     ]
     for name, rate, note in rows:
         print(f"  {name:<58} {rate:>10,.0f} frames/s  {note}")
-    print(f"  peak RSS of the check process: {peak_mb:.0f} MB (target <= 300 MB)")
+    print(f"  peak RSS of a check process: {peak_mb:.0f} MB (target <= 300 MB); {os.cpu_count()} cores")
     ok = pipeline / loads >= 0.35 and pipeline / package >= 7 and peak_mb <= 300
     print(f"  {'meets' if ok else 'MISSES'} the targets")
     return 0
