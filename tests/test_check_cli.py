@@ -156,3 +156,21 @@ def test_parallel_run_reports_what_a_serial_run_does(tmp_path: Path) -> None:
     ]
     assert (parallel.frames, parallel.events, parallel.counts) == (serial.frames, serial.events, serial.counts)
     assert parallel.connections.keys() == serial.connections.keys()
+
+
+def test_many_inputs_in_parallel_report_what_serial_runs_do(tmp_path: Path) -> None:
+    from proxy.capture.report import SourceError
+    from proxy.check.parallel import analyze_many
+
+    paths = [write_capture(tmp_path / f"in{n}.jsonl", faulty_session(charger=f"CP{n}").events) for n in range(4)]
+    options = AnalyzerOptions()
+    parallel = analyze_many(paths, "auto", 2, options)
+    serial = [analyze_events(path, read_events(path), options=options) for path in paths]
+    assert [r.path for r in parallel] == paths
+    assert [[(f.rule, f.seq, f.charger) for f in r.findings] for r in parallel] == [
+        [(f.rule, f.seq, f.charger) for f in r.findings] for r in serial
+    ]
+    broken = tmp_path / "broken.jsonl"
+    broken.write_bytes(b"not a capture\n")
+    with pytest.raises(SourceError, match="broken.jsonl"):
+        analyze_many([*paths, broken], "auto", 2, options)

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import sys
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -135,3 +135,36 @@ def analyze_parallel(path: Path, jobs: int, options: AnalyzerOptions,
         sorted(merged.connections.items(), key=lambda item: (item[1].opened_at or 0.0, item[0]))
     )
     return merged
+
+
+MIN_MANY_BYTES = 8 * 1024 * 1024
+"""Below this, several inputs together are checked in one process."""
+
+
+def worth_many(paths: Sequence[Path], jobs: int) -> bool:
+    if jobs < 2 or len(paths) < 2:
+        return False
+    total = 0
+    for path in paths:
+        try:
+            total += path.stat().st_size
+        except OSError:
+            return False  # the serial run names the missing file
+    return total >= MIN_MANY_BYTES
+
+
+def _analyze_input(path: Path, fmt: str, options: AnalyzerOptions,
+                   checkers: Callable[[], list[Checker]] | None) -> InputResult:
+    from proxy.capture.sources import read_events
+
+    return analyze_events(path, read_events(path, fmt), checkers() if checkers else None, options)
+
+
+def analyze_many(paths: Sequence[Path], fmt: str, jobs: int, options: AnalyzerOptions,
+                 checkers: Callable[[], list[Checker]] | None = None) -> list[InputResult]:
+    """Analyse whole inputs in ``jobs`` processes, results in the order of ``paths``; an unusable input
+    raises its error here, as a serial run would."""
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    count = len(paths)
+    with ProcessPoolExecutor(max_workers=min(jobs, count), mp_context=context) as pool:
+        return list(pool.map(_analyze_input, paths, [fmt] * count, [options] * count, [checkers] * count))

@@ -102,28 +102,20 @@ class _Progress:
 
 
 def run(args: argparse.Namespace) -> int:
-    from proxy.capture.sources import read_events
     from proxy.check import baseline
-    from proxy.check.parallel import analyze_parallel, default_jobs, worth_parallel
-    from proxy.check.runner import analyze_events
+    from proxy.check.parallel import analyze_many, default_jobs, worth_many
     from proxy.check.verdict import judge
 
     options = analyzer_options(args)
     checkers = CheckersFromArgs(args)
     jobs = args.jobs or default_jobs()
-    results = []
-    for path in args.inputs:
-        if args.input_format in ("auto", "capture") and worth_parallel(path, jobs):
-            try:
-                results.append(analyze_parallel(path, jobs, options, checkers))
-                continue
-            except Exception:  # a worker met bad input or crashed: the serial run reports it precisely
-                pass
-        progress = _Progress(path, sys.stderr) if sys.stderr.isatty() else None
-        results.append(analyze_events(path, read_events(path, args.input_format), checkers(), options,
-                                      progress=progress))
-        if progress:
-            progress.done()
+    if worth_many(args.inputs, jobs):
+        # Each input is analysed on its own anyway (a fresh analyzer per file), so files go to workers whole.
+        results = analyze_many(args.inputs, args.input_format, jobs, options, checkers)
+    else:
+        results = []
+        for path in args.inputs:
+            results.append(_analyze_one(path, args.input_format, jobs, options, checkers))
     if args.write_baseline:
         count = baseline.write(args.write_baseline, [f for r in results for f in r.findings])
         print(f"wrote {count} finding(s) to baseline {args.write_baseline}", file=sys.stderr)
@@ -133,6 +125,24 @@ def run(args: argparse.Namespace) -> int:
     verdict = judge(results, fail_on, accepted)
     write_report(args.format, args.output, results, verdict)
     return 1 if verdict.failed else 0
+
+
+def _analyze_one(path: Path, fmt: str, jobs: int, options: AnalyzerOptions, checkers: CheckersFromArgs,
+                 ) -> InputResult:
+    from proxy.capture.sources import read_events
+    from proxy.check.parallel import analyze_parallel, worth_parallel
+    from proxy.check.runner import analyze_events
+
+    if fmt in ("auto", "capture") and worth_parallel(path, jobs):
+        try:
+            return analyze_parallel(path, jobs, options, checkers)
+        except Exception:  # a worker met bad input or crashed: the serial run reports it precisely
+            pass
+    progress = _Progress(path, sys.stderr) if sys.stderr.isatty() else None
+    result = analyze_events(path, read_events(path, fmt), checkers(), options, progress=progress)
+    if progress:
+        progress.done()
+    return result
 
 
 def write_report(fmt: str, output: Path | None, results: Sequence[InputResult], verdict: Verdict,
