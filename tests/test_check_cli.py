@@ -172,5 +172,5 @@ def test_many_inputs_in_parallel_report_what_serial_runs_do(tmp_path: Path) -> N
     ]
     broken = tmp_path / "broken.jsonl"
     broken.write_bytes(b"not a capture\n")
-    with pytest.raises(SourceError, match="broken.jsonl"):
+    with pytest.raises(SourceError, match=r"broken\.jsonl"):
         analyze_many([*paths, broken], "auto", 2, options)

@@ -22,8 +22,13 @@ class SourceError(OcppscopeError):
     def __init__(self, path: str, message: str, line: int | None = None) -> None:
         self.path = path
         self.line = line
+        self.detail = message
         where = f"{path}, line {line}" if line is not None else path
         super().__init__(f"{where}: {message}")
+
+    def __reduce__(self) -> tuple[type[SourceError], tuple[str, str, int | None]]:
+        # So the error crosses from a worker process of a parallel check intact.
+        return type(self), (self.path, self.detail, self.line)
 
 
 class CaptureError(SourceError):
