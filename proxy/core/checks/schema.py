@@ -47,32 +47,24 @@ class SchemaChecker(Checker):
         self._responses: dict[tuple[str, str], CompiledSchema | None] = {}
 
     def on_call(self, ctx: Context, conn: Connection, frame: Frame) -> None:
-        version = conn.version
-        if version is None or frame.payload is None or frame.action is None:
-            return
-        key = (version, frame.action)
-        try:
-            schema = self._requests[key]
-        except KeyError:
-            schema = self._requests[key] = schema_for(version, frame.action, "request")
-        if schema is not None:
-            violation, datetimes = schema.check(frame.payload)
-            if violation is not None or datetimes:
-                self._report(ctx, schema, violation, datetimes, frame.action, "request")
+        if conn.version is not None and frame.payload is not None and frame.action is not None:
+            self._validate(ctx, self._requests, conn.version, frame.action, frame.payload, "request")
 
     def on_result(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
-        version = conn.version
-        if version is None or frame.payload is None or call.action is None:
-            return
-        key = (version, call.action)
+        if conn.version is not None and frame.payload is not None and call.action is not None:
+            self._validate(ctx, self._responses, conn.version, call.action, frame.payload, "response")
+
+    def _validate(self, ctx: Context, cache: dict[tuple[str, str], CompiledSchema | None], version: str,
+                  action: str, payload: Any, kind: Kind) -> None:
+        key = (version, action)
         try:
-            schema = self._responses[key]
+            schema = cache[key]
         except KeyError:
-            schema = self._responses[key] = schema_for(version, call.action, "response")
+            schema = cache[key] = schema_for(version, action, kind)
         if schema is not None:
-            violation, datetimes = schema.check(frame.payload)
+            violation, datetimes = schema.check(payload)
             if violation is not None or datetimes:
-                self._report(ctx, schema, violation, datetimes, call.action, "response")
+                self._report(ctx, schema, violation, datetimes, action, kind)
 
     def _report(self, ctx: Context, schema: CompiledSchema, violation: Violation | None,
                 datetime_problems: Sequence[DateTimeProblem], action: str, kind: Kind) -> None:
