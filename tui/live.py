@@ -24,6 +24,9 @@ from tui.inputs import Spool
 from tui.session import Session
 
 _RATE_WINDOW = 5.0
+INGEST_PER_TICK = 1_500
+"""Rows taken in per timer tick (about 15 ms of work): the history a late attach receives, tens of thousands of
+records at once, is spread over ticks instead of freezing the keyboard."""
 
 
 class LiveSession(Session):
@@ -63,7 +66,8 @@ class LiveSession(Session):
     # -- stream callbacks (on the UI's loop, as messages arrive: only queue) -------------------------------------
 
     def _received(self, records: Records) -> None:
-        self._inbox.append(records)
+        for start in range(0, len(records), INGEST_PER_TICK):
+            self._inbox.append(records[start:start + INGEST_PER_TICK])
 
     def _state(self, state: str, info: dict[str, Any]) -> None:
         if state == "connected":
@@ -80,7 +84,7 @@ class LiveSession(Session):
 
     def poll(self) -> None:
         added = 0
-        while self._inbox:
+        while self._inbox and added < INGEST_PER_TICK:
             added += self._ingest(self._inbox.popleft())
         if added:
             now = time.monotonic()

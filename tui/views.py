@@ -49,6 +49,7 @@ class ChargersView(DataTable):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.index = index
         self._shown: tuple[object, ...] | None = None
+        self._seen: tuple[int, int] | None = None
         self._open_rows: dict[str, int | None] = {}
 
     def on_mount(self) -> None:
@@ -56,6 +57,10 @@ class ChargersView(DataTable):
                          "version", "last close")
 
     def update_from(self, limit: int) -> None:
+        seen = (self.index.version, limit)
+        if seen == self._seen:
+            return
+        self._seen = seen
         rows = charger_rows(self.index, limit)
         key = tuple((r.identity, r.state, r.since, r.connections, r.frames, tuple(sorted(r.findings.items())),
                      r.profile, r.last_close) for r in rows)

@@ -40,6 +40,8 @@ def main() -> int:
     job = read_frame(sys.stdin.buffer.read)
     if job is None:
         return 0
+    # The indexer and the screen come first: findings may arrive a little later, the first screens may not.
+    os.nice(5)
     paths, fmt, spec = pickle.loads(job)
     analyse(merged_events(paths, fmt), spec, _Out())
     return 0

@@ -137,6 +137,7 @@ class StreamClient:
         shift, skip = self._shift, self._skip_upto
         # Only the backlog sent on (re)connecting can repeat findings already delivered.
         backlog, self._backlog_next = self._backlog_next, False
+        seen: set[int] = set()
         loads = orjson.loads
         for line in wire.batch_lines(data):
             record = loads(line)
@@ -148,10 +149,13 @@ class StreamClient:
                     record["seq"] = seq + shift
                 records.append(record)
                 continue
-            if seq is None:
+            if seq is None or seq <= skip:
                 continue
-            if seq <= skip:
-                continue
+            if backlog:
+                # The handshakes of open connections come first and may also be in the history after them.
+                if seq in seen:
+                    continue
+                seen.add(seq)
             if shift:
                 record["seq"] = seq + shift
                 annotation = record.get("ins")
