@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -14,41 +12,11 @@ from websockets.asyncio.client import connect
 from proxy.demo.chargers import Charger16, charger_connection
 from proxy.engine import open_proxy
 from proxy.stream.addon import OcppStream
-from proxy.stream.client import StreamClient
 from proxy.stream.wire import FINDING, batch_lines, event_line
 from tests.engine_support import Backend, BackendConnection, ocppscope_home  # noqa: F401
-from tests.tui_support import TOKEN, live_proxy, wait_for
+from tests.tui_support import TOKEN, attached, live_proxy, wait_for
 
 pytestmark = [pytest.mark.usefixtures("ocppscope_home"), pytest.mark.timeout(60)]
-
-
-class Collector:
-    def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-        self.states: list[tuple[str, dict[str, Any]]] = []
-
-    def __call__(self, records: list[dict[str, Any]]) -> None:
-        self.records.extend(records)
-
-    def state(self, state: str, info: dict[str, Any]) -> None:
-        self.states.append((state, info))
-
-    def frames(self) -> list[Any]:
-        return [orjson.loads(r["text"]) for r in self.records if r["type"] == "msg" and "text" in r]
-
-
-@contextlib.asynccontextmanager
-async def attached(url: str, token: str = TOKEN, **options: Any) -> AsyncIterator[tuple[StreamClient, Collector]]:
-    collector = Collector()
-    client = StreamClient(url, token, collector, collector.state, **options)
-    task = asyncio.create_task(client.run())
-    try:
-        yield client, collector
-    finally:
-        await client.close()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_stream_carries_events_pairings_and_findings_as_the_proxy_saw_them() -> None:

@@ -14,8 +14,7 @@ from proxy.stream.inject import Injector
 from proxy.stream.injection import ControlServer, RemoteInjection
 from proxy.stream.wire import FINDING, TOKEN_ENV
 from proxy.stream.worker import serve
-from tests.test_stream import attached
-from tests.tui_support import TOKEN, session_events, wait_for
+from tests.tui_support import TOKEN, attached, session_events, wait_for
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -8,12 +8,15 @@ import io
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+import orjson
 from rich.console import Console
 from textual.app import App
 
 from proxy.capture.writer import CaptureWriter
 from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message
+from proxy.stream.client import StreamClient
 
 T0 = 1_700_000_000.0
 TOKEN = "test-token-0123456789"
@@ -109,3 +112,34 @@ async def live_proxy(**stream_options: object) -> AsyncIterator[tuple[object, ob
             yield central, proxy, stream.server.url
     finally:
         await central.stop()
+
+
+class Collector:
+    """What a stream client delivered: its records and its state changes."""
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+        self.states: list[tuple[str, dict[str, Any]]] = []
+
+    def __call__(self, records: list[dict[str, Any]]) -> None:
+        self.records.extend(records)
+
+    def state(self, state: str, info: dict[str, Any]) -> None:
+        self.states.append((state, info))
+
+    def frames(self) -> list[Any]:
+        return [orjson.loads(r["text"]) for r in self.records if r["type"] == "msg" and "text" in r]
+
+
+@contextlib.asynccontextmanager
+async def attached(url: str, token: str = TOKEN, **options: Any) -> AsyncIterator[tuple[StreamClient, Collector]]:
+    collector = Collector()
+    client = StreamClient(url, token, collector, collector.state, **options)
+    task = asyncio.create_task(client.run())
+    try:
+        yield client, collector
+    finally:
+        await client.close()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
