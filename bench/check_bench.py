@@ -14,9 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench.results import OUT
 from bench.traffic import events, frame_pairs
-
-OUT = Path(__file__).resolve().parent / "out"
 
 
 def _capture(frames: int) -> Path:

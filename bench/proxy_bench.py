@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.results import save_results
 from bench.traffic import frame_pairs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -448,9 +449,7 @@ def main(quick: bool = False) -> int:
     results = asyncio.run(_orchestrate(quick))
     text, _ = _report(results)
     print(text)
-    out = ROOT / "bench" / "out"
-    out.mkdir(exist_ok=True)
-    (out / "proxy.json").write_text(json.dumps(results, indent=2))
+    save_results("proxy", results)
     return 0
 
 

@@ -29,6 +29,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.results import save_results
+
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-token-0123456789"
 TARGETS = {"first_paint_s": 1.0, "indexed_s": 10.0, "peak_rss_mb": 500.0, "ui_lag_p99_ms": 20.0,
@@ -270,9 +272,7 @@ def main(quick: bool = False) -> int:
     results = asyncio.run(_orchestrate(quick))
     text, _ok = _report(results)
     print(text)
-    out = ROOT / "bench" / "out"
-    out.mkdir(exist_ok=True)
-    (out / "tui.json").write_text(json.dumps(results, indent=2))
+    save_results("tui", results)
     return 0
 
 
