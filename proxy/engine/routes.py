@@ -12,37 +12,10 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from proxy.addresses import parse_host_port
 from proxy.errors import OcppscopeError
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
-
-
-def _host_port(text: str, default_port: int | None, what: str) -> tuple[str, int]:
-    """``HOST:PORT``, ``[V6]:PORT``, ``HOST`` (with ``default_port``) or ``:PORT`` (all interfaces)."""
-    text = text.strip()
-    if text.startswith("["):
-        host, sep, rest = text[1:].partition("]")
-        if not sep or (rest and not rest.startswith(":")):
-            raise OcppscopeError(f"{what} {text!r}: expected [IPv6]:PORT")
-        port_text = rest[1:]
-    elif text.count(":") == 1:
-        host, port_text = text.split(":")
-    elif ":" in text:
-        host, port_text = text, ""  # a bare IPv6 address
-    else:
-        host, port_text = text, ""
-    if not port_text:
-        if default_port is None:
-            raise OcppscopeError(f"{what} {text!r}: a port is required (HOST:PORT)")
-        port = default_port
-    else:
-        try:
-            port = int(port_text)
-        except ValueError:
-            raise OcppscopeError(f"{what} {text!r}: port {port_text!r} is not a number") from None
-    if not 0 <= port <= 65535:
-        raise OcppscopeError(f"{what} {text!r}: port {port} is out of range")
-    return host or "0.0.0.0", port
 
 
 def _format_host(host: str) -> str:
@@ -121,7 +94,7 @@ class Route:
 
     @classmethod
     def parse(cls, listen: str, upstream: str, rewrites: tuple[Rewrite, ...] = ()) -> Route:
-        host, port = _host_port(listen, None, "listen address")
+        host, port = parse_host_port(listen, "listen address")
         return cls(host, port, Upstream.parse(upstream), rewrites)
 
     @classmethod

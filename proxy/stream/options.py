@@ -13,7 +13,7 @@ import os
 import secrets
 from typing import Any
 
-from proxy.errors import OcppscopeError
+from proxy.addresses import parse_host_port
 from proxy.stream.wire import TOKEN_ENV
 
 DEFAULT_HOST = "127.0.0.1"
@@ -32,18 +32,7 @@ def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_address(text: str, default_host: str = DEFAULT_HOST) -> tuple[str, int]:
     """``HOST:PORT``, ``[v6]:PORT`` or ``PORT`` → (host, port)."""
-    text = text.strip()
-    host, sep, port = text.rpartition(":")
-    if not sep:
-        host, port = default_host, text
-    host = host.strip("[]") or default_host
-    try:
-        number = int(port)
-    except ValueError:
-        raise OcppscopeError(f"cannot read the address {text!r}: give HOST:PORT or PORT") from None
-    if not 0 <= number <= 65535:
-        raise OcppscopeError(f"port {number} is out of range")
-    return host, number
+    return parse_host_port(text, "stream address", default_host=default_host)
 
 
 def stream_token() -> str:
