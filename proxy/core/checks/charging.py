@@ -105,14 +105,19 @@ def _wh(sample: dict[str, Any]) -> float | None:
     """A register sample in Wh, or None if it is not an import register reading."""
     if sample.get("measurand", _REGISTER) != _REGISTER:
         return None
-    value = sample.get("value")
-    unit = sample.get("unit") or (sample.get("unitOfMeasure") or {}).get("unit") or "Wh"
     try:
-        number = float(value)  # 1.6 sends strings, 2.x numbers
+        number = float(sample.get("value"))  # type: ignore[arg-type]  # 1.6 sends strings, 2.x numbers
     except (TypeError, ValueError):
         return None
-    multiplier = 10 ** ((sample.get("unitOfMeasure") or {}).get("multiplier", 0) or 0)
-    return number * multiplier * (1000.0 if unit == "kWh" else 1.0)
+    unit_of_measure = sample.get("unitOfMeasure")  # 2.x
+    if isinstance(unit_of_measure, dict):
+        unit = unit_of_measure.get("unit") or "Wh"
+        multiplier = unit_of_measure.get("multiplier")
+        if isinstance(multiplier, int) and multiplier:
+            number *= 10.0**multiplier
+    else:
+        unit = sample.get("unit") or "Wh"
+    return number * 1000.0 if unit == "kWh" else number
 
 
 class ChargingChecker(Checker):
