@@ -77,7 +77,7 @@ class _ShardLines:
                 owner = conn_shard.get(conn)
                 if owner is None:
                     owner = zlib.crc32(conn) % shards
-            if owner == shard or end < 0 or b"\\" in conn:
+            if owner == shard or end < 0 or 92 in conn:  # 92: a backslash (an escaped id)
                 yield line
 
     def _open_owner(self, line: bytes, conn: bytes) -> int:

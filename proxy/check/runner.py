@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +14,9 @@ from proxy.core.checks import default_checkers
 from proxy.core.connection import Connection
 from proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Message
 from proxy.core.findings import Finding, Severity
+
+BATCH_GC_THRESHOLDS = (50_000, 20, 100)
+"""Collector thresholds for a batch run; see :func:`batch_gc`."""
 
 KEPT_PER_RULE = 200
 """Findings kept per (input, charger, rule) for the report; the rest are counted, so memory stays bounded."""
@@ -44,6 +49,25 @@ class InputResult:
     """Findings counted but not kept, per (charger, rule)."""
     counts: Counter[Severity] = field(default_factory=Counter)
     internal_errors: int = 0
+
+
+@contextmanager
+def batch_gc() -> Iterator[None]:
+    """Garbage collection suited to analysing a big input, restored afterwards.
+
+    Every frame allocates a dozen short-lived containers and almost none survive, so the collector's default
+    pace (a young collection every 700 allocations, rescanning everything imported at start-up) costs about
+    5% of a million-frame check. Start-up objects are frozen and young collections made rarer; cyclic garbage
+    is still collected.
+    """
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*BATCH_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def analyze_events(

@@ -104,18 +104,18 @@ class _Progress:
 def run(args: argparse.Namespace) -> int:
     from proxy.check import baseline
     from proxy.check.parallel import analyze_many, default_jobs, worth_many
+    from proxy.check.runner import batch_gc
     from proxy.check.verdict import judge
 
     options = analyzer_options(args)
     checkers = CheckersFromArgs(args)
     jobs = args.jobs or default_jobs()
-    if worth_many(args.inputs, jobs):
-        # Each input is analysed on its own anyway (a fresh analyzer per file), so files go to workers whole.
-        results = analyze_many(args.inputs, args.input_format, jobs, options, checkers)
-    else:
-        results = []
-        for path in args.inputs:
-            results.append(_analyze_one(path, args.input_format, jobs, options, checkers))
+    with batch_gc():
+        if worth_many(args.inputs, jobs):
+            # Each input is analysed on its own anyway (a fresh analyzer per file), so files go to workers whole.
+            results = analyze_many(args.inputs, args.input_format, jobs, options, checkers)
+        else:
+            results = [_analyze_one(path, args.input_format, jobs, options, checkers) for path in args.inputs]
     if args.write_baseline:
         count = baseline.write(args.write_baseline, [f for r in results for f in r.findings])
         print(f"wrote {count} finding(s) to baseline {args.write_baseline}", file=sys.stderr)

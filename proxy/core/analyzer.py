@@ -234,8 +234,7 @@ class Analyzer:
         try:
             if type(event) is Message:
                 ctx.direction = event.direction
-                pending = conn.pending
-                if pending[_FROM_CHARGER] or pending[_FROM_BACKEND]:
+                if time >= conn.expire_check:
                     self._expire(conn, time)
                 self._message(ctx, conn, event, inspection)
                 return inspection
@@ -404,6 +403,9 @@ class Analyzer:
                             action=action,
                         )
             pending[message_id] = PendingCall(frame, direction, event.seq, event.time)
+            deadline = event.time + self.options.call_timeout
+            if deadline < conn.expire_check:
+                conn.expire_check = deadline
         if action is not None:
             directions = self._directions.get(conn.version)  # type: ignore[arg-type]
             if directions is not None:
@@ -477,8 +479,9 @@ class Analyzer:
         call.state = "answered"
         answered = conn.answered
         answered[(event.direction, message_id)] = (call, event.seq)
-        if len(answered) > _ANSWERED_KEPT:
-            del answered[next(iter(answered))]
+        if len(answered) > 2 * _ANSWERED_KEPT:
+            # Trimmed in bulk, not per answer: the newest _ANSWERED_KEPT stay.
+            conn.answered = dict(list(answered.items())[-_ANSWERED_KEPT:])
         inspection.call = call
         inspection.latency = event.time - call.time
         if frame.message_type is _CALLERROR:
@@ -525,10 +528,13 @@ class Analyzer:
 
     def _expire(self, conn: Connection, now: float) -> None:
         timeout = self.options.call_timeout
+        conn.expire_check = float("inf")
         for pending in conn.pending.values():
             while pending:
                 call = next(iter(pending.values()))
                 if now - call.time < timeout:
+                    # The oldest one left: nothing here can expire before it does.
+                    conn.expire_check = min(conn.expire_check, call.time + timeout)
                     break
                 del pending[call.message_id]
                 call.state = "timed-out"

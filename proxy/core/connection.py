@@ -56,6 +56,7 @@ class Connection:
         "conn_id",
         "counts",
         "data",
+        "expire_check",
         "expired",
         "frames",
         "last_from",
@@ -82,6 +83,9 @@ class Connection:
             Direction.FROM_CHARGER: {},
             Direction.FROM_BACKEND: {},
         }
+        # No pending CALL can time out before this event time: the analyzer looks no earlier. It may be
+        # earlier than needed (the CALL it was set for got its answer), never later.
+        self.expire_check = float("inf")
         # Calls that timed out, kept (a bounded few) so a late answer is recognised as late, not unknown.
         self.expired: dict[str, PendingCall] = {}
         # The last few answered CALLs by (answering side, id) and the seq of their answer, so that a second

@@ -7,6 +7,7 @@ becomes a list of :class:`FrameProblem` the analyzer turns into findings.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -69,7 +70,7 @@ class Frame:
         self.payload = payload
         self.error_code: str | None = None
         self.error_description: str | None = None
-        self.problems: list[FrameProblem] = []
+        self.problems: Sequence[FrameProblem] = ()  # the slow path of decode() gives a frame with problems a list
         self.value = value
 
     @property
@@ -109,6 +110,9 @@ def _load(content: bytes) -> tuple[Any, FrameProblem | None]:
 
 _CALL = MessageType.CALL
 _CALLRESULT = MessageType.CALLRESULT
+_MAX_ID = MAX_MESSAGE_ID_LENGTH
+_loads = orjson.loads
+_JSONDecodeError = orjson.JSONDecodeError
 _TYPES = {int(t): t for t in MessageType}
 
 
@@ -117,24 +121,28 @@ def decode(content: bytes, is_text: bool = True) -> Frame:
     if is_text:
         # Fast path for the well-formed CALL and CALLRESULT that make up nearly all traffic.
         try:
-            value = orjson.loads(content)
-        except orjson.JSONDecodeError:
+            value = _loads(content)
+        except _JSONDecodeError:
             pass
         else:
-            if type(value) is list and b"\n" not in content:
+            # 10 is b"\n": a byte value, not a bytes pattern, spares `in` a failed integer conversion per frame.
+            if type(value) is list and 10 not in content:
                 length = len(value)
-                if length == 4 and value[0] == 2 and type(value[0]) is int:
-                    msg_id, action, payload = value[1], value[2], value[3]
-                    if (type(msg_id) is str and len(msg_id) <= MAX_MESSAGE_ID_LENGTH and type(action) is str
-                            and type(payload) is dict):
+                if length == 4:
+                    kind, msg_id, action, payload = value
+                    if (kind == 2 and type(kind) is int and type(msg_id) is str and len(msg_id) <= _MAX_ID
+                            and type(action) is str and type(payload) is dict):
                         return Frame(_CALL, msg_id, action, payload, value)
-                elif length == 3 and value[0] == 3 and type(value[0]) is int:
-                    msg_id, payload = value[1], value[2]
-                    if type(msg_id) is str and len(msg_id) <= MAX_MESSAGE_ID_LENGTH and type(payload) is dict:
+                elif length == 3:
+                    kind, msg_id, payload = value
+                    if (kind == 3 and type(kind) is int and type(msg_id) is str and len(msg_id) <= _MAX_ID
+                            and type(payload) is dict):
                         return Frame(_CALLRESULT, msg_id, None, payload, value)
     frame = Frame()
+    problems: list[FrameProblem] = []
+    frame.problems = problems
     if not is_text:
-        frame.problems.append(
+        problems.append(
             FrameProblem("frame.binary", "binary WebSocket frame: OCPP-J only uses text frames", {})
         )
         # Decode it anyway: a binary frame that holds a valid OCPP frame still gets answered by lenient peers.
@@ -144,15 +152,15 @@ def decode(content: bytes, is_text: bool = True) -> Frame:
             return frame
     value, problem = _load(content)
     if problem is not None:
-        frame.problems.append(problem)
+        problems.append(problem)
         return frame
     frame.value = value
     if b"\n" in content:
-        frame.problems.append(
+        problems.append(
             FrameProblem("frame.multiline", "frame spans several lines (pretty-printed JSON)", {})
         )
     if type(value) is not list:
-        frame.problems.append(
+        problems.append(
             FrameProblem(
                 "frame.not-array",
                 f"frame is a JSON {_json_type(value)}, not an OCPP-J array",
@@ -162,7 +170,7 @@ def decode(content: bytes, is_text: bool = True) -> Frame:
         return frame
     if not value or type(value[0]) is not int:
         got = _json_type(value[0]) if value else "empty array"
-        frame.problems.append(
+        problems.append(
             FrameProblem(
                 "frame.bad-shape",
                 f"first element must be the message type number, got {got}",
@@ -172,7 +180,7 @@ def decode(content: bytes, is_text: bool = True) -> Frame:
         return frame
     message_type = _TYPES.get(value[0])
     if message_type is None:
-        frame.problems.append(
+        problems.append(
             FrameProblem(
                 "frame.unknown-type",
                 f"unknown message type number {value[0]}",
@@ -184,7 +192,7 @@ def decode(content: bytes, is_text: bool = True) -> Frame:
     frame.message_type = message_type
     expected = _EXPECTED_LENGTH[message_type]
     if len(value) != expected:
-        frame.problems.append(
+        problems.append(
             FrameProblem(
                 "frame.bad-shape",
                 f"{message_type.name} must have {expected} elements, has {len(value)}",
@@ -197,7 +205,7 @@ def decode(content: bytes, is_text: bool = True) -> Frame:
         if isinstance(action, str):
             frame.action = action
         else:
-            frame.problems.append(
+            problems.append(
                 FrameProblem(
                     "frame.bad-shape",
                     f"{message_type.name} action must be a string, got {_json_type(action)}",
@@ -213,7 +221,7 @@ def decode(content: bytes, is_text: bool = True) -> Frame:
         if isinstance(code, str):
             frame.error_code = code
         else:
-            frame.problems.append(
+            problems.append(
                 FrameProblem(
                     "frame.bad-shape",
                     f"{message_type.name} error code must be a string, got {_json_type(code)}",
@@ -223,7 +231,7 @@ def decode(content: bytes, is_text: bool = True) -> Frame:
         if isinstance(description, str):
             frame.error_description = description
         elif len(value) > 3:
-            frame.problems.append(
+            problems.append(
                 FrameProblem(
                     "frame.bad-shape",
                     f"{message_type.name} error description must be a string, got {_json_type(description)}",
@@ -234,6 +242,11 @@ def decode(content: bytes, is_text: bool = True) -> Frame:
     return frame
 
 
+def _problems(frame: Frame) -> list[FrameProblem]:
+    # Only frames built by decode()'s slow path get here, and they carry a list.
+    return frame.problems  # type: ignore[return-value]
+
+
 def _read_id(frame: Frame, value: list[Any]) -> None:
     if len(value) < 2:
         return
@@ -241,7 +254,7 @@ def _read_id(frame: Frame, value: list[Any]) -> None:
     if type(raw) is str:
         frame.message_id = raw
         if len(raw) > MAX_MESSAGE_ID_LENGTH:
-            frame.problems.append(
+            _problems(frame).append(
                 FrameProblem(
                     "frame.message-id-too-long",
                     f"message id has {len(raw)} characters, at most {MAX_MESSAGE_ID_LENGTH} are allowed",
@@ -249,7 +262,7 @@ def _read_id(frame: Frame, value: list[Any]) -> None:
                 )
             )
         return
-    frame.problems.append(
+    _problems(frame).append(
         FrameProblem(
             "frame.message-id-not-string",
             f"message id must be a string, got {_json_type(raw)} {raw!r}",
@@ -268,11 +281,11 @@ def _payload(frame: Frame, value: list[Any], index: int) -> Any:
     if type(payload) is dict:
         return payload
     if payload is None:
-        frame.problems.append(
+        _problems(frame).append(
             FrameProblem("frame.null-payload", "payload is null; {} is the usual empty payload", {})
         )
         return {}
-    frame.problems.append(
+    _problems(frame).append(
         FrameProblem(
             "frame.bad-shape",
             f"payload must be a JSON object, got {_json_type(payload)}",

@@ -1,7 +1,9 @@
-"""The official OCPP JSON schemas (bundled in the ``ocpp`` package), compiled once with fastjsonschema.
+"""The official OCPP JSON schemas (bundled in the ``ocpp`` package), compiled once per message.
 
-Format checks are off in the compiled validators: date-times are checked by :func:`check_datetimes` so a
-missing timezone is its own warning rather than a schema error (shared/reference/engine-facts.md).
+Each frame asks one question, "valid?", of a predicate compiled by :mod:`proxy.core.schemacode`. Only a
+payload that fails it is examined further: fastjsonschema names the first violation (format checks off)
+and :func:`check_datetimes` the date-times, so a missing timezone is its own warning rather than a schema
+error (shared/reference/engine-facts.md).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, Literal
 import fastjsonschema
 
 from proxy.core.protocol import error_code
+from proxy.core.schemacode import Predicate, compile_predicate
 
 Kind = Literal["request", "response"]
 
@@ -67,43 +70,44 @@ def _is_zoned_datetime(value: str) -> bool:
         return False
 
 
-_CLEAN: tuple[None, tuple[DateTimeProblem, ...]] = (None, ())
+CLEAN: tuple[None, tuple[DateTimeProblem, ...]] = (None, ())
 """What :meth:`CompiledSchema.check` returns for a clean payload (one shared, immutable object)."""
 
 
 class CompiledSchema:
-    """One message's schema: a fast validator and the paths of its date-time fields.
+    """One message's schema: a yes/no predicate, a validator that explains, and the paths of its date-times.
 
-    The strict validator also requires date-times to parse with a timezone, so a clean payload costs one
-    call. Only a payload that fails it takes the slow path: the lenient validator for the real schema
-    violation, and a walk over the date-time fields for the date-time problems.
+    The predicate also requires date-times to parse with a timezone, so a clean payload costs one call.
+    Only a payload that fails it takes the slow path: the lenient validator for the real schema violation,
+    and a walk over the date-time fields for the date-time problems. The slow path has the last word, so a
+    predicate that refuses a payload it should have let through costs time, never a false finding.
     """
 
-    __slots__ = ("_lenient", "_schema", "_strict", "datetime_paths", "name", "version")
+    __slots__ = ("_lenient", "_schema", "_valid", "datetime_paths", "name", "version")
 
     def __init__(self, version: str, name: str, schema: dict[str, Any]) -> None:
         self.version = version
         self.name = name
         self._schema = schema
-        self._strict = fastjsonschema.compile(schema, formats={"date-time": _is_zoned_datetime})
+        self._valid: Predicate = compile_predicate(schema, _is_zoned_datetime) or _strict_predicate(schema)
         self._lenient: Any = None
         self.datetime_paths: tuple[tuple[str, ...], ...] = tuple(_datetime_paths(schema, schema, (), 0))
 
     def check(self, payload: Any) -> tuple[Violation | None, Sequence[DateTimeProblem]]:
         """The payload's first schema violation (format checks aside) and all its date-time problems."""
         try:
-            self._strict(payload)
-        except fastjsonschema.JsonSchemaValueException:
+            if self._valid(payload):
+                return CLEAN
+        except Exception:
             pass
-        else:
-            return _CLEAN
         problems = check_datetimes(self, payload) if self.datetime_paths else []
         return self.validate(payload), problems
 
     def validate(self, payload: Any) -> Violation | None:
         """The first schema violation, date-time formats not checked."""
         if self._lenient is None:
-            self._lenient = fastjsonschema.compile(self._schema, use_formats=False)
+            # No defaults filled in: the payload other rules and the evidence see is the one sent.
+            self._lenient = fastjsonschema.compile(self._schema, use_formats=False, use_default=False)
         try:
             self._lenient(payload)
         except fastjsonschema.JsonSchemaValueException as exc:
@@ -121,6 +125,20 @@ class CompiledSchema:
             expected = missing
         generic = _ERROR_CODE_OF_CONSTRAINT.get(constraint, "PropertyConstraintViolation")
         return Violation(path, exc.value, constraint, expected, text, error_code(self.version, generic))
+
+
+def _strict_predicate(schema: dict[str, Any]) -> Predicate:
+    """fastjsonschema as a predicate, for a schema :mod:`proxy.core.schemacode` does not translate."""
+    strict = fastjsonschema.compile(schema, formats={"date-time": _is_zoned_datetime}, use_default=False)
+
+    def valid(payload: Any) -> bool:
+        try:
+            strict(payload)
+        except fastjsonschema.JsonSchemaValueException:
+            return False
+        return True
+
+    return valid
 
 
 def _datetime_paths(

@@ -183,9 +183,12 @@ class BootChecker(Checker):
 
     def on_message(self, ctx: Context, conn: Connection, inspection: Inspection) -> None:
         frame = inspection.frame
+        state = conn.data.get(_KEY)
+        if (frame is None or frame.action != "BootNotification") and (
+                state is None or state.status == "Accepted" or (state.status is None and not state.rejected_until)):
+            return  # the hot path: a registered charger, or one not booting
         is_call = frame is not None and frame.message_type is MessageType.CALL
         from_charger = ctx.direction is Direction.FROM_CHARGER
-        state = conn.data.get(_KEY)
         if is_call and from_charger and frame.action == "BootNotification":  # type: ignore[union-attr]
             self._boot_sent(ctx, conn, state or self._state(conn))
             return

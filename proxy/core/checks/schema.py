@@ -9,7 +9,7 @@ from proxy.core.analyzer import Checker, Context
 from proxy.core.connection import Connection, PendingCall
 from proxy.core.findings import Severity, rule
 from proxy.core.frames import Frame
-from proxy.core.schemas import CompiledSchema, DateTimeProblem, Kind, Violation, schema_for
+from proxy.core.schemas import CLEAN, CompiledSchema, DateTimeProblem, Kind, Violation, schema_for
 
 VIOLATION = rule(
     "schema.violation",
@@ -29,6 +29,7 @@ DATETIME_NO_TIMEZONE = rule(
     '{"currentTime":"2024-01-01T10:00:00"}',
 )
 _MAX_VALUE_TEXT = 120
+_UNKNOWN: Any = object()
 
 
 def _short(value: Any) -> str:
@@ -47,24 +48,28 @@ class SchemaChecker(Checker):
         self._responses: dict[tuple[str, str], CompiledSchema | None] = {}
 
     def on_call(self, ctx: Context, conn: Connection, frame: Frame) -> None:
-        if conn.version is not None and frame.payload is not None and frame.action is not None:
-            self._validate(ctx, self._requests, conn.version, frame.action, frame.payload, "request")
+        version, payload, action = conn.version, frame.payload, frame.action
+        if version is None or payload is None or action is None:
+            return
+        schema = self._requests.get((version, action), _UNKNOWN)
+        if schema is _UNKNOWN:
+            schema = self._requests[(version, action)] = schema_for(version, action, "request")
+        if schema is not None:
+            result = schema.check(payload)
+            if result is not CLEAN:
+                self._report(ctx, schema, *result, action, "request")
 
     def on_result(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
-        if conn.version is not None and frame.payload is not None and call.action is not None:
-            self._validate(ctx, self._responses, conn.version, call.action, frame.payload, "response")
-
-    def _validate(self, ctx: Context, cache: dict[tuple[str, str], CompiledSchema | None], version: str,
-                  action: str, payload: Any, kind: Kind) -> None:
-        key = (version, action)
-        try:
-            schema = cache[key]
-        except KeyError:
-            schema = cache[key] = schema_for(version, action, kind)
+        version, payload, action = conn.version, frame.payload, call.action
+        if version is None or payload is None or action is None:
+            return
+        schema = self._responses.get((version, action), _UNKNOWN)
+        if schema is _UNKNOWN:
+            schema = self._responses[(version, action)] = schema_for(version, action, "response")
         if schema is not None:
-            violation, datetimes = schema.check(payload)
-            if violation is not None or datetimes:
-                self._report(ctx, schema, violation, datetimes, action, kind)
+            result = schema.check(payload)
+            if result is not CLEAN:
+                self._report(ctx, schema, *result, action, "response")
 
     def _report(self, ctx: Context, schema: CompiledSchema, violation: Violation | None,
                 datetime_problems: Sequence[DateTimeProblem], action: str, kind: Kind) -> None:
