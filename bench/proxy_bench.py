@@ -12,6 +12,13 @@ under test, and the load generator. Measured, for each path (direct, bare Master
 
 Targets (issue 3): capacity ≥ 0.9× bare, p99 ≤ 1.2× bare, ≤ 50 KB per connection, no growth per frame.
 Run: ``python -m bench proxy`` (``--quick`` for a smoke run). Everything is bounded in count and time.
+``python -m bench.proxy_bench [--only LOAD,...] [--paths PATH,...] [--rounds N]`` runs a selection (loads:
+memory, saturation, open_100x500, open_1000x1000; paths: direct, bare, ocppscope, and ocppscope-gc-off for
+ocppscope without its relay's garbage-collection policy) and saves it apart.
+
+Every open-loop figure comes with the garbage collections of the relay, the backend and the load generator
+that overlapped its measured window (``relay_full_gcs``, ``relay_full_gc_max_ms``, ...; see bench/gcprobe.py):
+on two shared cores they say whose stall a p99 was.
 """
 
 from __future__ import annotations
@@ -31,11 +38,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import gcprobe
 from bench.results import save_results
 from bench.traffic import frame_pairs
 
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = ("direct", "bare", "ocppscope")
+EXTRA_KINDS = {"ocppscope-gc-off": {"OCPPSCOPE_RELAY_GC": "off"}}
+"""Paths only run when named with --paths: ocppscope with its relay's GC policy off (proxy/engine/relaygc.py)."""
+LOADS = ("memory", "saturation", "open_100x500", "open_1000x1000")
+PARTIES = ("relay", "backend", "load")
 TARGETS = {"capacity": 0.9, "p99": 1.2, "per_connection": 50 * 1024}
 _HANDSHAKES_AT_ONCE = 50
 
@@ -130,9 +142,12 @@ async def _open_loop(url: str, chargers: int, rate: float, seconds: float, warmu
     interval = chargers / rate
     latencies: list[float] = []
     sent = answered = 0
+    connecting = time.time()
     async with _chargers(url, chargers) as connections:
         start = time.perf_counter() + 0.2
         end = start + warmup + seconds
+        to_wall = time.time() - time.perf_counter()
+        connected = time.time()
 
         async def charger(n: int, ws: Any) -> None:
             nonlocal sent, answered
@@ -173,6 +188,8 @@ async def _open_loop(url: str, chargers: int, rate: float, seconds: float, warmu
         "p50_ms": 1000 * statistics.median(latencies) if latencies else None,
         "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)] if latencies else None,
         "max_ms": 1000 * latencies[-1] if latencies else None,
+        "window": [to_wall + start + warmup, to_wall + end],
+        "burst": [connecting, connected],
     }
 
 
@@ -260,6 +277,7 @@ async def _run_load(*args: str) -> dict[str, Any]:
     load = await _spawn(*_me("load", *args))
     result = json.loads(await load.line("RESULT", timeout=300))
     await load.process.wait()
+    result["pids"] = {"load": load.process.pid}
     return result
 
 
@@ -270,11 +288,11 @@ async def _start_proxy(kind: str, backend_port: int, work: Path) -> tuple[_Proce
         proxy = await _spawn(*_me("bare", str(backend_port), str(work / "bare-conf")))
         return proxy, int(await proxy.line("PORT"))
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "proxy", "proxy", "--upstream", f"ws://127.0.0.1:{backend_port}",
+        sys.executable, "-m", "bench.gcprobe", "relay", "proxy", "proxy", "--upstream", f"ws://127.0.0.1:{backend_port}",
         "--listen", "127.0.0.1:0", "--capture", str(work / "captures"), "-q",
         cwd=ROOT, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "OCPPSCOPE_HOME": str(work / "home")},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "OCPPSCOPE_HOME": str(work / "home"), **EXTRA_KINDS.get(kind, {})},
     )
     assert process.stderr is not None
     while True:
@@ -338,42 +356,79 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-async def _round(kind: str, backend_port: int, work: Path, scale: float, seconds: float) -> dict[str, Any]:
-    """One fresh proxy of ``kind`` through the three loads, with the CPU its processes spent per round trip."""
+async def _round(kind: str, backend_port: int, work: Path, scale: float, seconds: float,
+                 loads: Sequence[str] = LOADS) -> dict[str, Any]:
+    """One fresh proxy of ``kind`` through the loads, with the CPU its processes spent per round trip."""
     proxy, port = await _start_proxy(kind, backend_port, work)
     url = f"ws://127.0.0.1:{port}"
+    results: dict[str, Any] = {}
     try:
-        relay = [proxy.process.pid] if proxy is not None else []
-        analysis = [pid for pid in relay for pid in _children(pid)]
-        cpu_before = (_cpu_seconds(relay), _cpu_seconds(analysis))
-        saturation = await _run_load("saturate", url, str(max(1, int(100 * scale))), str(seconds))
-        cpu_after = (_cpu_seconds(relay), _cpu_seconds(analysis))
-        saturation["relay_us_per_rt"] = 1e6 * (cpu_after[0] - cpu_before[0]) / saturation["round_trips"]
-        saturation["analysis_us_per_rt"] = 1e6 * (cpu_after[1] - cpu_before[1]) / saturation["round_trips"]
-        return {
-            "saturation": saturation,
-            "open_100x500": await _run_load("open", url, str(int(100 * scale)), str(500 * scale), str(seconds)),
-            "open_1000x1000": await _run_load("open", url, str(int(1000 * scale)), str(1000 * scale),
-                                              str(seconds)),
-        }
+        if "saturation" in loads:
+            relay = [proxy.process.pid] if proxy is not None else []
+            analysis = [pid for pid in relay for pid in _children(pid)]
+            cpu_before = (_cpu_seconds(relay), _cpu_seconds(analysis))
+            saturation = await _run_load("saturate", url, str(max(1, int(100 * scale))), str(seconds))
+            cpu_after = (_cpu_seconds(relay), _cpu_seconds(analysis))
+            saturation["relay_us_per_rt"] = 1e6 * (cpu_after[0] - cpu_before[0]) / saturation["round_trips"]
+            saturation["analysis_us_per_rt"] = 1e6 * (cpu_after[1] - cpu_before[1]) / saturation["round_trips"]
+            results["saturation"] = saturation
+        if "open_100x500" in loads:
+            results["open_100x500"] = await _run_load("open", url, str(int(100 * scale)), str(500 * scale),
+                                                      str(seconds))
+        if "open_1000x1000" in loads:
+            results["open_1000x1000"] = await _run_load("open", url, str(int(1000 * scale)), str(1000 * scale),
+                                                        str(seconds))
     finally:
         if proxy is not None:
             await proxy.stop()
+    for result in results.values():
+        result.setdefault("pids", {})["relay"] = proxy.process.pid if proxy is not None else None
+    return results
 
 
-async def _orchestrate(quick: bool) -> dict[str, Any]:
-    """Memory on fresh processes, then rounds with the three paths in rotating order (the machine is shared:
+def _attribute_collections(results: dict[str, Any], work: Path, backend_pid: int) -> None:
+    """Add to every open-loop figure the collections of each party that overlapped its measured window."""
+    backend = gcprobe.read(work, "backend", backend_pid)
+    for entry in results.values():
+        for round_ in entry["rounds"]:
+            for result in round_.values():
+                pids = result.pop("pids", {})
+                window = result.pop("window", None)
+                burst = result.pop("burst", None)
+                if window is None:
+                    continue
+                for party in PARTIES:
+                    pid = backend_pid if party == "backend" else pids.get(party)
+                    pauses = backend if party == "backend" else gcprobe.read(work, party, pid) if pid else []
+                    seen = gcprobe.within(pauses, tuple(window))  # type: ignore[arg-type]
+                    result[f"{party}_full_gcs"] = seen["full"]
+                    result[f"{party}_full_gc_max_ms"] = seen["full_max_ms"]
+                    result[f"{party}_gc_max_ms"] = seen["max_ms"]
+                    if party == "relay":  # and over the relay's whole life (its start and the connection bursts)
+                        whole = gcprobe.within(pauses, (0.0, float("inf")))
+                        result["relay_life_full_gcs"] = whole["full"]
+                        result["relay_life_full_gc_max_ms"] = whole["full_max_ms"]
+                        # While the chargers connected: what relayed traffic would feel when chargers (re)connect.
+                        connecting = gcprobe.within(pauses, tuple(burst))  # type: ignore[arg-type]
+                        result["relay_burst_full_gcs"] = connecting["full"]
+                        result["relay_burst_gc_max_ms"] = connecting["max_ms"]
+
+
+async def _orchestrate(quick: bool, loads: Sequence[str] = LOADS, kinds: Sequence[str] = KINDS,
+                       rounds: int | None = None) -> dict[str, Any]:
+    """Memory on fresh processes, then rounds with the paths in rotating order (the machine is shared:
     interleaving spreads its noise over all of them), each figure the median of its rounds. About 10 minutes."""
     scale = 0.25 if quick else 1.0
     seconds = 2.0 if quick else 5.0
-    rounds = 1 if quick else 5
-    results: dict[str, Any] = {kind: {"rounds": []} for kind in KINDS}
+    rounds = rounds or (1 if quick else 5)
+    results: dict[str, Any] = {kind: {"rounds": []} for kind in kinds}
     with tempfile.TemporaryDirectory(prefix="ocppscope-bench-") as tmp:
         work = Path(tmp)
+        os.environ[gcprobe.ENV] = str(work)  # every party records its collections there (bench/gcprobe.py)
         backend = await _spawn(*_me("backend"))
         backend_port = int(await backend.line("PORT"))
         try:
-            for kind in KINDS[1:]:
+            for kind in [k for k in kinds if k != "direct" and "memory" in loads]:
                 # Each measure on a fresh process: memory freed by one would hide the growth of the other.
                 memory: dict[str, Any] = {}
                 proxy, port = await _start_proxy(kind, backend_port, work)
@@ -390,10 +445,13 @@ async def _orchestrate(quick: bool) -> dict[str, Any]:
                     await proxy.stop()  # type: ignore[union-attr]
                 results[kind]["memory"] = memory
             for n in range(rounds):
-                for kind in KINDS[n % 3:] + KINDS[:n % 3]:
-                    results[kind]["rounds"].append(await _round(kind, backend_port, work, scale, seconds))
+                turn = n % len(kinds)
+                for kind in [*kinds[turn:], *kinds[:turn]]:
+                    results[kind]["rounds"].append(await _round(kind, backend_port, work, scale, seconds, loads))
         finally:
             await backend.stop()
+            os.environ.pop(gcprobe.ENV, None)
+        _attribute_collections(results, work, backend.process.pid)
     for entry in results.values():
         entry.update(_medians(entry["rounds"]))
     return results
@@ -401,6 +459,8 @@ async def _orchestrate(quick: bool) -> dict[str, Any]:
 
 def _medians(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
+    if not rounds:
+        return merged
     for load in rounds[0]:
         merged[load] = {key: statistics.median(r[load][key] for r in rounds)
                         for key, value in rounds[0][load].items() if isinstance(value, int | float)}
@@ -443,14 +503,72 @@ def _report(results: dict[str, Any]) -> tuple[str, bool]:
     return "\n".join(rows), all(ok for _, ok in checks)
 
 
-def main(quick: bool = False) -> int:
-    print(f"proxy benchmark ({'quick' if quick else 'full'}): direct, bare mitmproxy Master, ocppscope; "
-          "separate processes on 127.0.0.1", flush=True)
-    results = asyncio.run(_orchestrate(quick))
+def _gc_max(result: dict[str, Any], party: str) -> str:
+    return f"{result[party + '_full_gc_max_ms']:.0f}"
+
+
+def _report_selected(results: dict[str, Any]) -> str:
+    """A selection's figures: per path and load, the medians, the spread of p99 and whose collections it saw."""
+    rows = []
+    for kind, entry in results.items():
+        for load in (name for name in LOADS if name in entry):
+            figures = entry[load]
+            if load == "saturation":
+                rows.append(f"{kind:<16} {load:<15} {figures['rate']:.0f} RT/s")
+                continue
+            # Each round: its p99, and the longest full collection of the relay / backend / load generator that
+            # overlapped its measured window.
+            per_round = "  ".join(
+                f"{r[load]['p99_ms']:.1f} ({'/'.join(_gc_max(r[load], party) for party in PARTIES)})"
+                for r in entry["rounds"])
+            rows.append(f"{kind:<16} {load:<15} p50 {figures['p50_ms']:.2f}  p99 {figures['p99_ms']:.2f} ms  "
+                        f"rounds: {per_round}  relay, medians: {figures['relay_burst_full_gcs']:g} full collections "
+                        "while the chargers connected, longest pause then "
+                        f"{figures['relay_burst_gc_max_ms']:.0f} ms; over its life {figures['relay_life_full_gcs']:g}, "
+                        f"longest {figures['relay_life_full_gc_max_ms']:.0f} ms")
+    for kind in (k for k in results if k.startswith("ocppscope") and "bare" in results):
+        for load in (name for name in LOADS[2:] if name in results["bare"]):
+            ratio = results[kind][load]["p99_ms"] / results["bare"][load]["p99_ms"]
+            rows.append(f"p99 {load} {kind} / bare: {ratio:.2f} (target ≤ {TARGETS['p99']})")
+    rows.append("(per round: p99 ms (longest full collection in its window, ms: relay/backend/load generator))")
+    return "\n".join(rows)
+
+
+def main(quick: bool = False, loads: Sequence[str] = LOADS, kinds: Sequence[str] = KINDS,
+         rounds: int | None = None) -> int:
+    selected = tuple(loads) != LOADS or tuple(kinds) != KINDS
+    print(f"proxy benchmark ({'quick' if quick else 'full'}): {', '.join(kinds)}"
+          f"{'; ' + ', '.join(loads) if selected else ''}; separate processes on 127.0.0.1", flush=True)
+    results = asyncio.run(_orchestrate(quick, loads, kinds, rounds))
+    if selected:
+        print(_report_selected(results))
+        save_results("proxy-selected", results)  # never in place of a full run's figures
+        return 0
     text, _ = _report(results)
     print(text)
     save_results("proxy", results)
     return 0
+
+
+def _selection(argv: Sequence[str]) -> argparse.Namespace:
+    def names(allowed: Sequence[str]) -> Any:
+        def parse(text: str) -> list[str]:
+            chosen = [name.strip() for name in text.split(",") if name.strip()]
+            unknown = [name for name in chosen if name not in allowed]
+            if unknown or not chosen:
+                raise argparse.ArgumentTypeError(f"choose from {', '.join(allowed)}")
+            return [name for name in allowed if name in chosen]  # in the benchmark's own order
+        return parse
+
+    parser = argparse.ArgumentParser(prog="python -m bench.proxy_bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument("--only", type=names(LOADS), default=list(LOADS), metavar="LOAD,...",
+                        help=f"only these loads ({', '.join(LOADS)})")
+    paths = (*KINDS, *EXTRA_KINDS)
+    parser.add_argument("--paths", type=names(paths), default=list(KINDS), metavar="PATH,...",
+                        help=f"only these paths ({', '.join(paths)})")
+    parser.add_argument("--rounds", type=int, metavar="N", help="rounds per path (default 5, 1 with --quick)")
+    return parser.parse_args(argv)
 
 
 def _role(argv: Sequence[str]) -> None:
@@ -475,8 +593,11 @@ def _role(argv: Sequence[str]) -> None:
     frames.add_argument("total", type=int)
     frames.add_argument("every", type=int)
     if not argv or argv[0].startswith("-"):
-        sys.exit(main(quick="--quick" in argv))
+        selection = _selection(argv)
+        sys.exit(main(selection.quick, selection.only, selection.paths, selection.rounds))
     args = parser.parse_args(argv)
+    if args.role in ("backend", "bare", "load"):
+        gcprobe.install("relay" if args.role == "bare" else args.role)
     if args.role == "backend":
         asyncio.run(_backend())
     elif args.role == "bare":

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import os
 import signal
 import sys
 from pathlib import Path
@@ -16,6 +17,8 @@ from proxy.engine.routes import DEFAULT_LISTEN, Rewrite, Route, charger_urls
 from proxy.errors import OcppscopeError
 from proxy.profiles.options import add_profile_arguments
 from proxy.stream.options import add_stream_arguments, console_mode, stream_setup
+
+GC_ENV = "OCPPSCOPE_RELAY_GC"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -86,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     # CPU and never waits for a disk or a UI (measured: analysing here with a UI attached, p99 3 → 26 ms).
     stream_addons, stream_spec = stream_setup(args, [f"{args.listen} → {args.upstream}"] if args.upstream else [])
     config.analysis = _worker_spec(args, checkers, stream_spec)
+    config.gc_policy = _gc_policy()
     engine = ProxyEngine(config, addons=stream_addons)
     asyncio.run(_serve(engine, args))
     return 0
@@ -122,10 +126,19 @@ def _worker_spec(args: argparse.Namespace, checkers: CheckersFromArgs, stream: A
     )
 
 
+def _gc_policy() -> Any:
+    """The relay's garbage-collection policy (proxy/engine/relaygc.py). ``OCPPSCOPE_RELAY_GC=off`` keeps only
+    the freeze at start-up instead, for measuring what the policy is worth."""
+    from proxy.engine.relaygc import GcPolicy
+
+    return None if os.environ.get(GC_ENV, "").lower() in ("off", "0", "no") else GcPolicy()
+
+
 async def _serve(engine: Any, args: argparse.Namespace) -> None:
     await engine.start()
-    # What exists now lives as long as the process: keep the collector from rescanning it (engine-facts.md).
-    gc.freeze()
+    if engine.gc is None:
+        # What exists now lives as long as the process: keep the collector from rescanning it (engine-facts.md).
+        gc.freeze()
     _banner(engine, args)
     main = asyncio.current_task()
     loop = asyncio.get_running_loop()

@@ -23,6 +23,7 @@ from proxy.core.analyzer import AnalyzerOptions, Checker
 from proxy.core.checks import default_checkers
 from proxy.engine import ca
 from proxy.engine.hub import Hub, Listener, Publisher
+from proxy.engine.relaygc import GcPolicy, RelayGc
 from proxy.engine.routes import Route
 from proxy.engine.stream import EventStream, WorkerSpec, frame
 from proxy.errors import OcppscopeError
@@ -55,6 +56,9 @@ class EngineConfig:
     analysis: WorkerSpec | None = None
     """Run the analysis, capture and console in a separate process (what the CLI does), instead of in this one
     where listeners can subscribe. It keeps the relay's CPU and event loop for relaying: see stream.py."""
+    gc_policy: GcPolicy | None = None
+    """Manage the garbage collector for the relay (freeze long-lived connections: see relaygc.py). It takes over
+    the process's ``gc.freeze``/``gc.unfreeze``, so only where the relay has the process to itself (the CLI)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ class ProxyEngine:
         elif listeners:
             raise OcppscopeError("listeners need the analysis in this process (EngineConfig.analysis=None)")
         self.inspector = OcppInspector(self.hub, config.tick_interval if self.hub else 0, finish_on_done=False)
+        self.gc: RelayGc | None = RelayGc(config.gc_policy) if config.gc_policy is not None else None
         self.listening: list[Listening] = []
         self.warnings: list[str] = []
         self._addons = list(addons)
@@ -136,9 +141,9 @@ class ProxyEngine:
         opts = options.Options()
         master = Master(opts)
         self._master = master
+        ours = [OcppRouting(self.routes), self.inspector, *([self.gc] if self.gc is not None else []), *self._addons]
         master.addons.add(
-            core.Core(), proxyserver.Proxyserver(), next_layer.NextLayer(), tlsconfig.TlsConfig(),
-            _Nested([OcppRouting(self.routes), self.inspector, *self._addons]),
+            core.Core(), proxyserver.Proxyserver(), next_layer.NextLayer(), tlsconfig.TlsConfig(), _Nested(ours),
         )
         settings: dict[str, Any] = {
             "confdir": str(confdir),
