@@ -55,6 +55,13 @@ class Tmux:
     def kill(self) -> None:
         self.run("kill-server")
 
+    async def wait_closed(self, timeout: float = 10.0) -> None:
+        """Wait (bounded) for the program in the session to exit; the caller asserts ``not alive()``."""
+        for _ in range(int(timeout / 0.2)):
+            if not self.alive():
+                return
+            await asyncio.sleep(0.2)
+
     async def wait_for(self, *texts: str, timeout: float = 30.0) -> str:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
@@ -94,10 +101,7 @@ async def test_proxy_tui_in_a_real_terminal_with_a_real_charge_point() -> None:
             closed = await asyncio.wait_for(charger._connection.wait_closed(), 20)  # type: ignore[attr-defined]
             assert closed is None
             assert charger._connection.close_code == 1001, "the relay closed the charger cleanly when the UI quit"  # type: ignore[attr-defined]
-        for _ in range(50):
-            if not tmux.alive():
-                break
-            await asyncio.sleep(0.2)
+        await tmux.wait_closed()
         assert not tmux.alive(), "the UI exited"
     finally:
         tmux.kill()
@@ -116,10 +120,7 @@ async def test_replay_command_in_a_real_terminal() -> None:
         tmux.keys("1", "space", ",", ",")
         await tmux.wait_for("paused", "33/35")
         tmux.keys("q")
-        for _ in range(50):
-            if not tmux.alive():
-                break
-            await asyncio.sleep(0.2)
+        await tmux.wait_closed()
         assert not tmux.alive()
     finally:
         tmux.kill()
@@ -144,10 +145,7 @@ async def test_tui_attach_to_a_proxy_serving_its_stream() -> None:
             await charger.call(call.BootNotification(charge_point_vendor="VendorX", charge_point_model="M1"))
             await tmux.wait_for("CP-AT", "RESULT BootNotification")
         tmux.keys("q")
-        for _ in range(50):
-            if not tmux.alive():
-                break
-            await asyncio.sleep(0.2)
+        await tmux.wait_closed()
         assert not tmux.alive()
         assert proxy.poll() is None, "quitting an attached UI leaves the proxy running"
     finally:

@@ -145,6 +145,16 @@ class _Compiler:
             self._emit(indent, f"if {var} not in {self._constant(tuple(values))}:")
         self._emit(indent + 1, "return False")
 
+    def _fail_if(self, checks: list[str], kind: str | None, wanted: str, var: str, indent: int) -> None:
+        """``return False`` when any of ``checks`` holds, tested only when ``var`` is of the ``wanted`` type."""
+        if not checks:
+            return
+        inner = self._guard(kind, (wanted,), var, indent)
+        if inner is None:
+            return
+        self._emit(inner, f"if {' or '.join(checks)}:")
+        self._emit(inner + 1, "return False")
+
     def _string(self, node: dict[str, Any], var: str, kind: str | None, indent: int) -> None:
         checks = []
         if "maxLength" in node:
@@ -156,13 +166,7 @@ class _Compiler:
             if fmt != "date-time":
                 raise Unsupported(f"format {fmt!r}")
             checks.append(f"not _zoned_datetime({var})")
-        if not checks:
-            return
-        inner = self._guard(kind, ("string",), var, indent)
-        if inner is None:
-            return
-        self._emit(inner, f"if {' or '.join(checks)}:")
-        self._emit(inner + 1, "return False")
+        self._fail_if(checks, kind, "string", var, indent)
 
     def _number(self, node: dict[str, Any], var: str, kind: str | None, indent: int) -> None:
         if "exclusiveMinimum" in node or "exclusiveMaximum" in node:
@@ -172,13 +176,7 @@ class _Compiler:
             checks.append(f"{var} < {_number(node['minimum'])}")
         if "maximum" in node:
             checks.append(f"{var} > {_number(node['maximum'])}")
-        if not checks:
-            return
-        inner = self._guard(kind, ("number",), var, indent)
-        if inner is None:
-            return
-        self._emit(inner, f"if {' or '.join(checks)}:")
-        self._emit(inner + 1, "return False")
+        self._fail_if(checks, kind, "number", var, indent)
 
     def _object(self, node: dict[str, Any], var: str, kind: str | None, indent: int, depth: int) -> None:
         properties = node.get("properties") or {}
