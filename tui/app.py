@@ -169,6 +169,8 @@ class OcppscopeApp(App[int]):
     # -- the timer -------------------------------------------------------------------------------------------
 
     def _tick(self) -> None:
+        if not self.screen_stack:
+            return  # the app is closing: its screens are already gone, and a last tick may still fire
         try:
             self._advance()
         except NoMatches:  # the app is closing and its screen is gone
