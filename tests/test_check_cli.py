@@ -14,7 +14,7 @@ from proxy.check.parallel import analyze_parallel
 from proxy.check.runner import analyze_events
 from proxy.cli import main
 from proxy.core.analyzer import AnalyzerOptions
-from proxy.core.events import Event
+from proxy.core.events import Event, Message
 from tests.traffic import T0, Wire
 
 
@@ -144,6 +144,16 @@ def test_parallel_run_reports_what_a_serial_run_does(tmp_path: Path) -> None:
         for attempt in range(2):
             wire = faulty_session(conn_id=f"c{n}-{attempt}", charger=f"CP{n % 5}", t0=T0 + n * 7 + attempt * 100)
             events += wire.events
+    # Ids the line router sees escaped, and a connection with no open record.
+    for n, conn_id in enumerate(['q"uote', "back\\slash", 'no"open']):
+        events += faulty_session(conn_id=conn_id, charger=f"CPX{n}", t0=T0 + 300 + n * 50).events[n // 2:]
+    # A connection id used again by a charger whose rejected boot on another connection makes this one a retry.
+    for conn_id, charger, status, t0 in [("reused", "CPX9", "Accepted", 400), ("first", "CPR", "Rejected", 410),
+                                          ("reused", "CPR", "Rejected", 500)]:
+        wire = Wire(charger=charger, conn_id=conn_id, t0=T0 + t0)
+        wire.boot(status, interval=60)
+        wire.close()
+        events += wire.events
     events.sort(key=lambda e: e.time)
     for seq, event in enumerate(events, 1):
         event.seq = seq
@@ -155,7 +165,8 @@ def test_parallel_run_reports_what_a_serial_run_does(tmp_path: Path) -> None:
         (f.rule, f.seq, f.conn_id, f.message) for f in serial.findings
     ]
     assert (parallel.frames, parallel.events, parallel.counts) == (serial.frames, serial.events, serial.counts)
-    assert parallel.connections.keys() == serial.connections.keys()
+    assert serial.frames == sum(type(event) is Message for event in events)
+    assert parallel.connections == serial.connections
 
 
 def test_many_inputs_in_parallel_report_what_serial_runs_do(tmp_path: Path) -> None:

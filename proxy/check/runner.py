@@ -97,7 +97,7 @@ def analyze_events(
             else:
                 result.omitted[key] += 1
 
-    count = 0
+    count = retired_frames = 0
     feed = analyzer.feed
     for event in events:
         count += 1
@@ -106,6 +106,9 @@ def analyze_events(
         if kind is not Message:
             conn = inspection.conn
             if kind is ConnectionOpened:
+                reopened = connections.get(event.conn_id)
+                if reopened is not None:  # an id used again: its summary is replaced, its frames still count
+                    retired_frames += reopened.frames
                 connections[event.conn_id] = ConnectionSummary(
                     event.conn_id,
                     charger=conn.charger,
@@ -129,7 +132,7 @@ def analyze_events(
     for conn in analyzer.connections.values():  # still open at the end of the input
         _update(connections.setdefault(conn.conn_id, ConnectionSummary(conn.conn_id)), conn)
     result.events = count
-    result.frames = sum(summary.frames for summary in connections.values())
+    result.frames = retired_frames + sum(summary.frames for summary in connections.values())
     collect(analyzer.finish(end_time() if end_time is not None else None))
     result.internal_errors = analyzer.internal_errors
     result.findings.sort(key=finding_order)

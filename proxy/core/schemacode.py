@@ -41,6 +41,16 @@ _TYPE_TESTS = {
 }
 _MAX_DEPTH = 32
 _MISSING = object()
+_STAND_INS = {"string": "''", "integer": "0", "number": "0", "boolean": "False"}
+"""What an absent property reads as in a one-line type test: a value that passes it."""
+_PYTHON_TYPES = {"string": "str", "integer": "int", "boolean": "bool"}
+_APPLIES = {
+    "string": frozenset({"type", "enum", "maxLength", "minLength", "format"}),
+    "integer": frozenset({"type", "enum", "minimum", "maximum"}),
+    "number": frozenset({"type", "enum", "minimum", "maximum"}),
+    "boolean": frozenset({"type", "enum"}),
+}
+"""The keywords with an effect on a value of each type (OCPP schemas put additionalProperties on strings)."""
 
 
 class Unsupported(Exception):
@@ -59,7 +69,8 @@ class _Compiler:
         """Sources of the functions that check a ``$ref`` target: one each, called wherever it is used,
         which keeps the generated code shallow (CPython limits nesting) and compact."""
         self._function_names: dict[str, str] = {}
-        self.names: dict[str, Any] = {"_zoned_datetime": zoned_datetime, "_MISSING": _MISSING}
+        self.names: dict[str, Any] = {"_zoned_datetime": zoned_datetime, "_MISSING": _MISSING,
+                                      "_NUMBER": frozenset({int, float})}
         self._counter = 0
 
     def _fresh(self, prefix: str) -> str:
@@ -197,14 +208,51 @@ class _Compiler:
         if additional is False:
             self._emit(inner, f"if not {var}.keys() <= {self._constant(frozenset(properties))}:")
             self._emit(inner + 1, "return False")
+        present = frozenset(required or ())
         for name, sub in properties.items():
+            if self._leaf(sub, var, name, name in present, inner):
+                continue
             value = self._fresh("p")
+            if name in present:  # the required check above proved it is there
+                self._emit(inner, f"{value} = {var}[{name!r}]")
+                self.node(sub, value, inner, depth + 1)
+                continue
             self._emit(inner, f"{value} = {var}.get({name!r}, _MISSING)")
             self._emit(inner, f"if {value} is not _MISSING:")
             start = len(self.lines)
             self.node(sub, value, inner + 1, depth + 1)
             if len(self.lines) == start:
                 self._emit(inner + 1, "pass")
+
+    def _leaf(self, node: Any, var: str, name: str, present: bool, indent: int) -> bool:
+        """One test for a property whose schema is only a type, a string enum or a string's maximum length:
+        most properties of OCPP payloads are, and most optional ones are absent. An absent property reads as a
+        stand-in that passes the test (``_MISSING`` added to the enum, or an empty value of the type)."""
+        if not isinstance(node, dict) or "$ref" in node or node.keys() - _KNOWN:
+            return False  # the generic path refuses unknown keywords
+        kind = node.get("type")
+        stand_in = _STAND_INS.get(kind)  # type: ignore[arg-type]
+        constraints = node.keys() & _APPLIES.get(kind, _KNOWN)  # type: ignore[arg-type]  # e.g. no properties of a string
+        if stand_in is None or (kind == "integer" and not self._draft4):
+            return False  # draft 6 integers include floats without a fraction: the generic test handles them
+        if constraints == {"type"}:
+            read = f"{var}[{name!r}]" if present else f"{var}.get({name!r}, {stand_in})"
+            test = "not in _NUMBER" if kind == "number" else f"is not {_PYTHON_TYPES[kind]}"
+            self._emit(indent, f"if type({read}) {test}:")
+        elif constraints == {"type", "enum"} and kind == "string" and isinstance(node["enum"], list) \
+                and all(type(value) is str for value in node["enum"]):
+            values = frozenset(node["enum"]) if present else frozenset([*node["enum"], _MISSING])
+            read = f"{var}[{name!r}]" if present else f"{var}.get({name!r}, _MISSING)"
+            self._emit(indent, f"if {read} not in {self._constant(values)}:")
+        elif constraints == {"type", "maxLength"} and kind == "string":
+            value = self._fresh("p")
+            read = f"{var}[{name!r}]" if present else f"{var}.get({name!r}, '')"
+            self._emit(indent, f"{value} = {read}")
+            self._emit(indent, f"if type({value}) is not str or len({value}) > {_number(node['maxLength'])}:")
+        else:
+            return False
+        self._emit(indent + 1, "return False")
+        return True
 
     def _array(self, node: dict[str, Any], var: str, kind: str | None, indent: int, depth: int) -> None:
         items = node.get("items")

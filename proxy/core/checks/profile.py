@@ -277,6 +277,10 @@ class ProfileChecker(Checker):
         self._chargers: dict[str, ChargerState] = {}
         self._renamed: dict[str, tuple[str, ChargerState]] = {}
 
+    def fresh(self) -> ProfileChecker:
+        """A checker with the same profiles and mapping and no memory of any charger."""
+        return ProfileChecker(self.selector)
+
     def chargers(self) -> dict[str, ChargerState]:
         """What the traffic showed of each charger so far (``ocppscope endpoint --from`` reads it)."""
         return dict(self._chargers)
