@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import msgspec
+
 from proxy.core.checks import framing, rpc
 from proxy.core.connection import Connection, PendingCall
 from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, Ping
@@ -68,19 +70,17 @@ class AnalyzerOptions:
     """Unanswered CALLs tracked per connection and direction (bounded memory)."""
 
 
-class Inspection:
-    """What the analyzer made of one event."""
+class Inspection(msgspec.Struct, eq=False):
+    """What the analyzer made of one event (a Struct for the same reason as :class:`Frame`)."""
 
-    __slots__ = ("call", "conn", "event", "findings", "frame", "latency")
-
-    def __init__(self, event: Event, conn: Connection) -> None:
-        self.event = event
-        self.conn = conn
-        self.frame: Frame | None = None
-        self.call: PendingCall | None = None
-        """For a CALLRESULT/CALLERROR: the CALL it answers."""
-        self.latency: float | None = None
-        self.findings: list[Finding] = []
+    event: Event
+    conn: Connection
+    frame: Frame | None = None
+    call: PendingCall | None = None
+    """For a CALLRESULT/CALLERROR: the CALL it answers."""
+    latency: float | None = None
+    findings: list[Finding] = []
+    """A new list for each inspection: msgspec copies an empty mutable default."""
 
 
 class Context:
@@ -402,7 +402,7 @@ class Analyzer:
                             {"limit": self.options.max_pending},
                             action=action,
                         )
-            pending[message_id] = PendingCall(frame, direction, event.seq, event.time)
+            pending[message_id] = PendingCall(frame, message_id, action, direction, event.seq, event.time)
             deadline = event.time + self.options.call_timeout
             if deadline < conn.expire_check:
                 conn.expire_check = deadline

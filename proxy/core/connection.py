@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, Literal
 from urllib.parse import unquote
 
+import msgspec
+
 from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction
 from proxy.core.findings import Severity
 from proxy.core.frames import Frame
@@ -12,19 +14,16 @@ from proxy.core.frames import Frame
 CallState = Literal["pending", "answered", "timed-out", "superseded", "closed"]
 
 
-class PendingCall:
-    """A CALL waiting for its CALLRESULT or CALLERROR."""
+class PendingCall(msgspec.Struct, eq=False):
+    """A CALL waiting for its CALLRESULT or CALLERROR (a Struct for the same reason as :class:`Frame`)."""
 
-    __slots__ = ("action", "direction", "frame", "message_id", "seq", "state", "time")
-
-    def __init__(self, frame: Frame, direction: Direction, seq: int, time: float) -> None:
-        self.frame = frame
-        self.message_id: str = frame.message_id or ""
-        self.action: str | None = frame.action
-        self.direction = direction
-        self.seq = seq
-        self.time = time
-        self.state: CallState = "pending"
+    frame: Frame
+    message_id: str
+    action: str | None
+    direction: Direction
+    seq: int
+    time: float
+    state: CallState = "pending"
 
     @property
     def payload(self) -> Any:

@@ -16,6 +16,7 @@ schema, with valid and broken payloads.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 Predicate = Callable[[Any], bool]
@@ -58,7 +59,7 @@ class Unsupported(Exception):
 
 
 class _Compiler:
-    def __init__(self, root: dict[str, Any], zoned_datetime: Callable[[str], bool]) -> None:
+    def __init__(self, root: dict[str, Any], parse_datetime: Callable[[str], datetime]) -> None:
         self._root = root
         draft = str(root.get("$schema", ""))
         self._draft4 = "draft-04" in draft
@@ -69,7 +70,7 @@ class _Compiler:
         """Sources of the functions that check a ``$ref`` target: one each, called wherever it is used,
         which keeps the generated code shallow (CPython limits nesting) and compact."""
         self._function_names: dict[str, str] = {}
-        self.names: dict[str, Any] = {"_zoned_datetime": zoned_datetime, "_MISSING": _MISSING,
+        self.names: dict[str, Any] = {"_parse_datetime": parse_datetime, "_MISSING": _MISSING,
                                       "_NUMBER": frozenset({int, float})}
         self._counter = 0
 
@@ -173,11 +174,23 @@ class _Compiler:
         if "minLength" in node:
             checks.append(f"len({var}) < {_number(node['minLength'])}")
         fmt = node.get("format")
-        if fmt is not None:
-            if fmt != "date-time":
-                raise Unsupported(f"format {fmt!r}")
-            checks.append(f"not _zoned_datetime({var})")
-        self._fail_if(checks, kind, "string", var, indent)
+        if fmt is None:
+            self._fail_if(checks, kind, "string", var, indent)
+            return
+        if fmt != "date-time":
+            raise Unsupported(f"format {fmt!r}")
+        inner = self._guard(kind, ("string",), var, indent)
+        if inner is None:
+            return
+        if checks:
+            self._emit(inner, f"if {' or '.join(checks)}:")
+            self._emit(inner + 1, "return False")
+        # Inline, not a helper call: nearly every OCPP payload has a date-time (a try costs nothing in 3.11).
+        self._emit(inner, "try:")
+        self._emit(inner + 1, f"if _parse_datetime({var}).tzinfo is None:")
+        self._emit(inner + 2, "return False")
+        self._emit(inner, "except ValueError:")
+        self._emit(inner + 1, "return False")
 
     def _number(self, node: dict[str, Any], var: str, kind: str | None, indent: int) -> None:
         if "exclusiveMinimum" in node or "exclusiveMaximum" in node:
@@ -286,11 +299,12 @@ def _number(value: Any) -> str:
     return repr(value)
 
 
-def compile_predicate(schema: dict[str, Any], zoned_datetime: Callable[[str], bool]) -> Predicate | None:
-    """A function telling whether a payload is valid under ``schema`` (date-times judged by
-    ``zoned_datetime``), or None when the schema uses something the compiler does not translate."""
+def compile_predicate(schema: dict[str, Any], parse_datetime: Callable[[str], datetime]) -> Predicate | None:
+    """A function telling whether a payload is valid under ``schema``, or None when the schema uses something
+    the compiler does not translate. A date-time is valid when ``parse_datetime`` reads it (it raises
+    ValueError otherwise) and it has a timezone."""
     try:
-        compiler = _Compiler(schema, zoned_datetime)
+        compiler = _Compiler(schema, parse_datetime)
         compiler.node(schema, "data", 1, 0)
     except Unsupported:
         return None

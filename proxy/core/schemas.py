@@ -89,7 +89,7 @@ class CompiledSchema:
         self.version = version
         self.name = name
         self._schema = schema
-        self._valid: Predicate = compile_predicate(schema, _is_zoned_datetime) or _strict_predicate(schema)
+        self._valid: Predicate = compile_predicate(schema, datetime.fromisoformat) or _strict_predicate(schema)
         self._lenient: Any = None
         self.datetime_paths: tuple[tuple[str, ...], ...] = tuple(_datetime_paths(schema, schema, (), 0))
 
