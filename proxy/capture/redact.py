@@ -29,6 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import msgspec
 import orjson
 
 from proxy.config import config_dir
@@ -178,7 +179,7 @@ class Redactor:
         redacted = self.frame(event.content)
         if redacted is None:
             return event
-        return replace(event, content=redacted, redacted=True)
+        return msgspec.structs.replace(event, content=redacted, redacted=True)
 
     def frame(self, content: bytes) -> bytes | None:
         """The frame with its secrets replaced, or None when it holds none.

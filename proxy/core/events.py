@@ -5,7 +5,7 @@ events and feeds them, in order, to :class:`proxy.core.analyzer.Analyzer`. They 
 object ever reaches the core.
 
 Events are treated as immutable once fed; they are not frozen only because frozen dataclasses cost four times
-as much to build, and a capture replay builds a million of them.
+as much to build, and a capture replay builds a million messages.
 
 ``seq`` is the producer's sequence number for the event. The capture format stores it, so a finding's
 frame reference means the same record live, in a capture file and in a replay.
@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
+
+import msgspec
 
 
 class Direction(StrEnum):
@@ -108,9 +110,13 @@ class ConnectionOpened:
     """True when no handshake was seen (an imported log or trace): there is nothing to judge in it."""
 
 
-@dataclass(slots=True)
-class Message:
-    """One WebSocket data message, exactly as it crossed the proxy."""
+class Message(msgspec.Struct):
+    """One WebSocket data message, exactly as it crossed the proxy.
+
+    A msgspec Struct, not a dataclass like the other events: there is one per frame, and a Struct is built
+    in C at a third of the cost. It behaves the same (fields in this order, equality by value); change one
+    with ``msgspec.structs.replace``.
+    """
 
     conn_id: str
     time: float
