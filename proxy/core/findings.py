@@ -6,9 +6,11 @@ Every rule is declared once with :func:`rule`; ``docs/rules.md`` is generated fr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
+
+import msgspec
 
 
 class Severity(IntEnum):
@@ -53,12 +55,13 @@ def rule(
     return declared
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True):
     """One thing a rule noticed.
 
     ``seq`` is the sequence number of the event it is about (see :mod:`proxy.core.events`), ``None`` for
     findings about a whole connection or charger. ``charger`` is the identity from the URL path.
+    A frozen msgspec Struct: immutable like a frozen dataclass, and built in C, which a frozen dataclass
+    is not (it sets each field through ``object.__setattr__``).
     """
 
     rule: str
@@ -69,7 +72,8 @@ class Finding:
     seq: int | None = None
     time: float | None = None
     action: str | None = None
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, Any] = {}
+    """A new dict for each finding: msgspec copies an empty mutable default."""
 
     def to_json(self) -> dict[str, Any]:
         return {
