@@ -15,13 +15,13 @@ import time
 from pathlib import Path
 
 from bench.results import OUT
-from bench.traffic import events, frame_pairs
+from bench.traffic import TRAFFIC_VERSION, events, frame_pairs
 
 
 def _capture(frames: int) -> Path:
     from proxy.capture.writer import CaptureWriter
 
-    path = OUT / f"check-{frames}.jsonl"
+    path = OUT / f"check-{TRAFFIC_VERSION}-{frames}.jsonl"  # a new traffic version makes a new capture
     if path.exists():
         return path
     OUT.mkdir(exist_ok=True)

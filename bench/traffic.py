@@ -8,26 +8,29 @@ from collections.abc import Iterator
 from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message
 
 T0 = 1_700_000_000.0
+TRAFFIC_VERSION = 2
+"""Bumped when the frames change, so benchmarks regenerate the captures they keep in bench/out."""
 _NOW = "2024-01-15T10:00:00.000Z"
 
-# (charger request, backend answer) pairs in the proportions of a busy site.
+# (charger request, backend answer) pairs in the proportions of a busy site. @WH@ is the energy register: it
+# grows with every pair, so each charger's readings only go up, as a real meter's do.
 _EXCHANGES: tuple[tuple[str, str], ...] = (
     ('"Heartbeat",{}', f'{{"currentTime":"{_NOW}"}}'),
     ('"StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Charging",'
      f'"timestamp":"{_NOW}"}}', "{}"),
     ('"MeterValues",{"connectorId":1,"transactionId":42,"meterValue":[{"timestamp":"' + _NOW + '",'
-     '"sampledValue":[{"value":"1234.5","context":"Sample.Periodic","measurand":"Energy.Active.Import.Register",'
+     '"sampledValue":[{"value":"@WH@.5","context":"Sample.Periodic","measurand":"Energy.Active.Import.Register",'
      '"unit":"Wh"},{"value":"16.1","measurand":"Current.Import","unit":"A","phase":"L1"},'
      '{"value":"230.2","measurand":"Voltage","unit":"V","phase":"L1"}]}]}', "{}"),
     ('"MeterValues",{"connectorId":1,"transactionId":42,"meterValue":[{"timestamp":"' + _NOW + '",'
-     '"sampledValue":[{"value":"1240.0","measurand":"Energy.Active.Import.Register","unit":"Wh"}]}]}', "{}"),
+     '"sampledValue":[{"value":"@WH@.0","measurand":"Energy.Active.Import.Register","unit":"Wh"}]}]}', "{}"),
     ('"Authorize",{"idTag":"04A2B3C4D5E6F7"}', '{"idTagInfo":{"status":"Accepted","expiryDate":"' + _NOW + '"}}'),
-    ('"StartTransaction",{"connectorId":1,"idTag":"04A2B3C4D5E6F7","meterStart":1000,'
+    ('"StartTransaction",{"connectorId":1,"idTag":"04A2B3C4D5E6F7","meterStart":@WH@,'
      f'"timestamp":"{_NOW}"}}', '{"idTagInfo":{"status":"Accepted"},"transactionId":42}'),
-    ('"StopTransaction",{"transactionId":42,"meterStop":5000,"timestamp":"' + _NOW + '","reason":"EVDisconnected"}',
+    ('"StopTransaction",{"transactionId":42,"meterStop":@WH@,"timestamp":"' + _NOW + '","reason":"EVDisconnected"}',
      '{"idTagInfo":{"status":"Accepted"}}'),
     ('"MeterValues",{"connectorId":1,"transactionId":42,"meterValue":[{"timestamp":"' + _NOW + '",'
-     '"sampledValue":[{"value":"1250.0","measurand":"Energy.Active.Import.Register","unit":"Wh"}]}]}', "{}"),
+     '"sampledValue":[{"value":"@WH@.0","measurand":"Energy.Active.Import.Register","unit":"Wh"}]}]}', "{}"),
 )
 
 
@@ -35,6 +38,7 @@ def frame_pairs(frames: int) -> Iterator[tuple[bytes, bytes]]:
     """``frames // 2`` (CALL, CALLRESULT) byte pairs cycling through the mix, with unique ids."""
     for n, (request, answer) in zip(range(frames // 2), itertools.cycle(_EXCHANGES), strict=False):
         msg_id = f"{n:08x}-4b1f-9c2e-{n % 65536:04x}"
+        request = request.replace("@WH@", str(1000 + n))
         yield f'[2,"{msg_id}",{request}]'.encode(), f'[3,"{msg_id}",{answer}]'.encode()
 
 

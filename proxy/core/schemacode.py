@@ -102,7 +102,7 @@ class _Compiler:
         outer, self.lines = self.lines, []
         self.node(target, "value", 1, 0)
         body, self.lines = self.lines, outer
-        self.functions.append("\n".join([f"def {name}(value):", *body, "    return True"]))
+        self.functions.append(_function(name, "value", body))
         return name
 
     def node(self, node: Any, var: str, indent: int, depth: int) -> None:
@@ -216,8 +216,10 @@ class _Compiler:
         if required:
             if not isinstance(required, list) or not all(isinstance(name, str) for name in required):
                 raise Unsupported("required")
-            self._emit(inner, f"if not {var}.keys() >= {self._constant(frozenset(required))}:")
-            self._emit(inner + 1, "return False")
+            unread = frozenset(required) - properties.keys()  # the others are read with var[name] below
+            if unread:
+                self._emit(inner, f"if not {var}.keys() >= {self._constant(unread)}:")
+                self._emit(inner + 1, "return False")
         if additional is False:
             self._emit(inner, f"if not {var}.keys() <= {self._constant(frozenset(properties))}:")
             self._emit(inner + 1, "return False")
@@ -299,6 +301,12 @@ def _number(value: Any) -> str:
     return repr(value)
 
 
+def _function(name: str, argument: str, body: list[str]) -> str:
+    # A required property is read with value[name]: when it is missing, the KeyError is the "no".
+    return "\n".join([f"def {name}({argument}):", "    try:", *("    " + line for line in body),
+                      "    except KeyError:", "        return False", "    return True"])
+
+
 def compile_predicate(schema: dict[str, Any], parse_datetime: Callable[[str], datetime]) -> Predicate | None:
     """A function telling whether a payload is valid under ``schema``, or None when the schema uses something
     the compiler does not translate. A date-time is valid when ``parse_datetime`` reads it (it raises
@@ -308,7 +316,7 @@ def compile_predicate(schema: dict[str, Any], parse_datetime: Callable[[str], da
         compiler.node(schema, "data", 1, 0)
     except Unsupported:
         return None
-    source = "\n\n".join([*compiler.functions, "\n".join(["def valid(data):", *compiler.lines, "    return True"])])
+    source = "\n\n".join([*compiler.functions, _function("valid", "data", compiler.lines)])
     namespace = dict(compiler.names)
     try:
         code = compile(source, f"<schema {schema.get('title') or schema.get('$id') or '?'}>", "exec")

@@ -102,9 +102,7 @@ def _state(conn: Connection) -> _Charging:
 
 
 def _wh(sample: dict[str, Any]) -> float | None:
-    """A register sample in Wh, or None if it is not an import register reading."""
-    if sample.get("measurand", _REGISTER) != _REGISTER:
-        return None
+    """An import register sample's reading in Wh, or None if it has no number."""
     try:
         number = float(sample.get("value"))  # type: ignore[arg-type]  # 1.6 sends strings, 2.x numbers
     except (TypeError, ValueError):
@@ -189,7 +187,8 @@ class ChargingChecker(Checker):
         for meter_value in meter_values:
             samples = meter_value.get("sampledValue") if isinstance(meter_value, dict) else None
             for sample in samples if isinstance(samples, list) else ():
-                if isinstance(sample, dict):
+                # The measurand is tested here, before a call: most samples are other measurands.
+                if isinstance(sample, dict) and sample.get("measurand", _REGISTER) == _REGISTER:
                     wh = _wh(sample)
                     if wh is not None:
                         self._reading(ctx, conn, tx, wh, _REGISTER, action)

@@ -264,7 +264,8 @@ def _nothing_to_judge(profile: Profile, direction: Direction | None, action: str
     if profile.caveats_for(action):
         return False
     if direction is Direction.FROM_CHARGER:
-        return action not in _JUDGED_FROM_CHARGER and judge_messages.action_from_charger(profile, action) is None
+        judged = action in _JUDGED_FROM_CHARGER and (action != "MeterValues" or profile.limits.measurands is not None)
+        return not judged and judge_messages.action_from_charger(profile, action) is None
     return action not in _JUDGED_FROM_BACKEND and judge_messages.action_from_backend(profile, action) is None
 
 
