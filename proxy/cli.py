@@ -16,22 +16,25 @@ from collections.abc import Sequence
 from proxy import __version__
 from proxy.errors import OcppscopeError
 
-COMMAND_MODULES = (
-    "proxy.commands.check",
-    "proxy.commands.proxy",
-    "proxy.commands.ca",
-    "proxy.commands.importcmd",
-    "proxy.commands.export",
-    "proxy.commands.profiles",
-    "proxy.commands.endpoint",
-    "proxy.commands.diff",
-    "proxy.commands.replay",
-    "proxy.commands.tui",
-    "proxy.commands.diagnose",
-)
+COMMAND_MODULES = {
+    "check": "proxy.commands.check",
+    "proxy": "proxy.commands.proxy",
+    "ca": "proxy.commands.ca",
+    "import": "proxy.commands.importcmd",
+    "export": "proxy.commands.export",
+    "profiles": "proxy.commands.profiles",
+    "endpoint": "proxy.commands.endpoint",
+    "diff": "proxy.commands.diff",
+    "replay": "proxy.commands.replay",
+    "tui": "proxy.commands.tui",
+    "diagnose": "proxy.commands.diagnose",
+}
+"""Each command and the module that defines it."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given the arguments, only the named command's module is imported (the others would
+    cost ``check`` in CI a tenth of a second), else all of them, for help and for unknown commands."""
     parser = argparse.ArgumentParser(
         prog="ocppscope",
         description="OCPP-J debugging proxy: relay charger <-> backend traffic unchanged, and explain it.",
@@ -39,13 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ocppscope {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).add_parser(sub)
+    named = next((arg for arg in argv or () if not arg.startswith("-")), None)
+    for name, module in COMMAND_MODULES.items():
+        if named not in COMMAND_MODULES or name == named:
+            importlib.import_module(module).add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")

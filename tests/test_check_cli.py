@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -185,3 +188,17 @@ def test_many_inputs_in_parallel_report_what_serial_runs_do(tmp_path: Path) -> N
     broken.write_bytes(b"not a capture\n")
     with pytest.raises(SourceError, match=r"broken\.jsonl"):
         analyze_many([*paths, broken], "auto", 2, options)
+
+
+def test_a_command_imports_only_its_own_module(clean: Path) -> None:
+    # The other commands' modules pull in asyncio, mitmproxy's engine and more: a tenth of a second per check.
+    script = (
+        "import sys\nfrom proxy.cli import main\n"
+        f"code = main(['-v', 'check', '--format', 'json', '-o', {os.devnull!r}, {str(clean)!r}])\n"
+        "print(code, sorted(m for m in sys.modules if m.startswith('proxy.commands.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.split() == ["0", "['proxy.commands.check']"]
+    help_text = subprocess.run([sys.executable, "-m", "proxy", "--help"], capture_output=True, text=True, check=True,
+                               timeout=60).stdout
+    assert all(name in help_text for name in ("check", "proxy", "replay", "diagnose"))
