@@ -157,15 +157,19 @@ class _Compiler:
             self._emit(indent, f"if {var} not in {self._constant(tuple(values))}:")
         self._emit(indent + 1, "return False")
 
-    def _fail_if(self, checks: list[str], kind: str | None, wanted: str, var: str, indent: int) -> None:
-        """``return False`` when any of ``checks`` holds, tested only when ``var`` is of the ``wanted`` type."""
-        if not checks:
-            return
+    def _fail_if(self, checks: list[str], kind: str | None, wanted: str, var: str, indent: int,
+                 more: bool = False) -> int | None:
+        """``return False`` when any of ``checks`` holds, tested only when ``var`` is of the ``wanted`` type.
+
+        With ``more`` the caller emits more tests of that type: the indent to emit them at is returned (None
+        when ``var`` cannot be of that type, or when there is nothing to test)."""
+        if not checks and not more:
+            return None
         inner = self._guard(kind, (wanted,), var, indent)
-        if inner is None:
-            return
-        self._emit(inner, f"if {' or '.join(checks)}:")
-        self._emit(inner + 1, "return False")
+        if inner is not None and checks:
+            self._emit(inner, f"if {' or '.join(checks)}:")
+            self._emit(inner + 1, "return False")
+        return inner
 
     def _string(self, node: dict[str, Any], var: str, kind: str | None, indent: int) -> None:
         checks = []
@@ -174,17 +178,11 @@ class _Compiler:
         if "minLength" in node:
             checks.append(f"len({var}) < {_number(node['minLength'])}")
         fmt = node.get("format")
-        if fmt is None:
-            self._fail_if(checks, kind, "string", var, indent)
-            return
-        if fmt != "date-time":
+        if fmt is not None and fmt != "date-time":
             raise Unsupported(f"format {fmt!r}")
-        inner = self._guard(kind, ("string",), var, indent)
-        if inner is None:
+        inner = self._fail_if(checks, kind, "string", var, indent, more=fmt is not None)
+        if inner is None or fmt is None:
             return
-        if checks:
-            self._emit(inner, f"if {' or '.join(checks)}:")
-            self._emit(inner + 1, "return False")
         # Inline, not a helper call: nearly every OCPP payload has a date-time (a try costs nothing in 3.11).
         self._emit(inner, "try:")
         self._emit(inner + 1, f"if _parse_datetime({var}).tzinfo is None:")
@@ -276,17 +274,10 @@ class _Compiler:
             checks.append(f"len({var}) < {_number(node['minItems'])}")
         if "maxItems" in node:
             checks.append(f"len({var}) > {_number(node['maxItems'])}")
-        if items is None and not checks:
-            return
         if items is not None and not isinstance(items, dict):
             raise Unsupported("items is not a single schema")  # additionalItems only matters then
-        inner = self._guard(kind, ("array",), var, indent)
-        if inner is None:
-            return
-        if checks:
-            self._emit(inner, f"if {' or '.join(checks)}:")
-            self._emit(inner + 1, "return False")
-        if items is not None:
+        inner = self._fail_if(checks, kind, "array", var, indent, more=items is not None)
+        if inner is not None and items is not None:
             item = self._fresh("i")
             self._emit(inner, f"for {item} in {var}:")
             start = len(self.lines)
