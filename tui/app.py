@@ -35,7 +35,9 @@ TICK_SECONDS = 0.05
 SIDE_VIEWS_EVERY = 0.5
 """Seconds between rebuilds of the chargers, findings and handshakes views (they summarise, so need not
 follow every batch)."""
-REPAINT_EVERY_FOLLOWING = 0.1
+REPAINT_EVERY = 0.1
+"""Seconds between repaints of the frame stream while rows keep coming (followed, or a live stream under a
+scrolled-up view): ten a second, not one per batch."""
 PREVIEW_EVERY = 0.25
 """Seconds between redraws of the preview pane (a layout pass and JSON highlighting)."""
 VIEWS = ("frames", "chargers", "findings", "handshakes")
@@ -194,14 +196,15 @@ class OcppscopeApp(App[int]):
         listed = len(view.rows)
         changed = limit != self._shown_limit or self.index.version != self._shown_version or \
             listed != self._shown_length
-        if changed and view.follow and now - self._synced_at < REPAINT_EVERY_FOLLOWING:
-            changed = False  # a fast stream: repaint the newest rows ten times a second, not at every batch
+        deferred = changed and (view.follow or self.session.live) and now - self._synced_at < REPAINT_EVERY
+        if deferred:
+            changed = False
         if changed:
             self._synced_at = now
             self._shown_limit = limit
             self._shown_version = self.index.version
             self._shown_length = listed
-            view.sync()
+            view.sync(sliced=True)  # a slice of its lines per screen update: no update holds the loop for long
             if self.first_paint_at is None and len(view.rows):
                 self.call_after_refresh(self._first_paint)
         if now - self._side_views_at >= SIDE_VIEWS_EVERY:
@@ -216,7 +219,10 @@ class OcppscopeApp(App[int]):
             # a layout pass of the whole screen (measured: the UI's worst stalls at 2000 frames/s).
             self._update_preview()
             self._preview_at = now
-        self._update_status()
+        if not deferred:
+            # Rows pouring in: the status line waits for the repaint, whose first slice (at the top) shares its screen
+            # update; with a later slice, Textual would redraw the box around both, the whole view, for one line.
+            self._update_status()
 
     def _first_paint(self) -> None:
         if self.first_paint_at is None:
