@@ -48,28 +48,22 @@ class SchemaChecker(Checker):
         self._responses: dict[tuple[str, str], CompiledSchema | None] = {}
 
     def on_call(self, ctx: Context, conn: Connection, frame: Frame) -> None:
-        version, payload, action = conn.version, frame.payload, frame.action
-        if version is None or payload is None or action is None:
-            return
-        schema = self._requests.get((version, action), _UNKNOWN)
-        if schema is _UNKNOWN:
-            schema = self._requests[(version, action)] = schema_for(version, action, "request")
-        if schema is not None:
-            result = schema.check(payload)
-            if result is not CLEAN:
-                self._report(ctx, schema, *result, action, "request")
+        self._judge(ctx, conn.version, frame.action, frame.payload, self._requests, "request")
 
     def on_result(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
-        version, payload, action = conn.version, frame.payload, call.action
+        self._judge(ctx, conn.version, call.action, frame.payload, self._responses, "response")
+
+    def _judge(self, ctx: Context, version: str | None, action: str | None, payload: Any,
+               schemas: dict[tuple[str, str], CompiledSchema | None], kind: Kind) -> None:
         if version is None or payload is None or action is None:
             return
-        schema = self._responses.get((version, action), _UNKNOWN)
+        schema = schemas.get((version, action), _UNKNOWN)
         if schema is _UNKNOWN:
-            schema = self._responses[(version, action)] = schema_for(version, action, "response")
+            schema = schemas[(version, action)] = schema_for(version, action, kind)
         if schema is not None:
             result = schema.check(payload)
             if result is not CLEAN:
-                self._report(ctx, schema, *result, action, "response")
+                self._report(ctx, schema, *result, action, kind)
 
     def _report(self, ctx: Context, schema: CompiledSchema, violation: Violation | None,
                 datetime_problems: Sequence[DateTimeProblem], action: str, kind: Kind) -> None:
