@@ -126,6 +126,8 @@ def encode_open(event: ConnectionOpened) -> Record:
         record["auth"] = _fields(event.auth, _AUTH_FIELDS)
     if event.synthetic:
         record["synthetic"] = True
+    if event.assumed_zone is not None:
+        record["assumed_zone"] = event.assumed_zone
     return record
 
 
@@ -211,6 +213,7 @@ def _decode_open(record: Record) -> ConnectionOpened:
         upstream_tls=_tls(upstream_tls) if upstream_tls is not None else None,
         auth=_auth(auth) if auth is not None else None,
         synthetic=record.get("synthetic") is True,
+        assumed_zone=_optional_text(record, "assumed_zone"),
     )
 
 

@@ -108,6 +108,10 @@ class ConnectionOpened:
     auth: AuthSummary | None = None
     synthetic: bool = False
     """True when no handshake was seen (an imported log or trace): there is nothing to judge in it."""
+    assumed_zone: str | None = None
+    """For traffic imported from a log that printed its times without a zone: the zone they were read in
+    (``"UTC"``, ``"local (UTC+01:00)"``, a ``--log-timezone`` name). None when times are absolute (live traffic,
+    captures, logs that print an offset). Clock rules say they assumed it."""
 
 
 class Message(msgspec.Struct):
