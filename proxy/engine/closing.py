@@ -1,6 +1,6 @@
 """Closing live WebSockets from the proxy itself, with a real close frame on both sides.
 
-mitmproxy 11 has no API to close a WebSocket: killing a flow does nothing once it is relaying, and cancelling
+mitmproxy (11 and 12) has no API to close a WebSocket: killing a flow does nothing once it is relaying, and cancelling
 the connection tasks drops TCP, which the charger sees as 1006 and reads as a network fault. On shutdown we
 owe both sides a 1001 "going away", so this module asks the flow's own WebSocket layer to send it: the frame
 then travels down through the TLS layers like any relayed frame (writing raw bytes to the socket would break
@@ -9,9 +9,9 @@ a TLS stream).
 The request travels as an injected-message event, the one kind of event mitmproxy routes from the connection
 handler down to a flow's WebSocket layer; the layer's next event handler is swapped, for that one event, for a
 function that does what mitmproxy itself does when a peer closes (send the close both ways, close both
-connections, fire ``websocket_end``). These are mitmproxy internals, pinned to 11.0.2 and covered by
-``tests/test_engine_relay.py``; :func:`request_close` returns False when it cannot find them, and the caller
-then falls back to dropping the connection.
+connections, fire ``websocket_end``). These are mitmproxy internals, the same in 11.0.x and 12.x, covered by
+``tests/test_engine_relay.py`` on both (``.ci/mitmproxy12``); :func:`request_close` returns False when it
+cannot find them, and the caller then falls back to dropping the connection.
 """
 
 from __future__ import annotations

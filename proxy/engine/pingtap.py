@@ -6,8 +6,9 @@ does log each one, synchronously and in wire order with the frames, tagged with 
     Received WebSocket ping from client (payload: b'...')
 
 This handler turns exactly those records into :class:`~proxy.core.events.Ping` events. It only reads: the
-relay of the ping itself is untouched. mitmproxy is pinned (11.0.2) and ``tests/test_engine_relay.py``
-fails if the wording ever changes, so the observation cannot silently stop.
+relay of the ping itself is untouched. The wording is the same in mitmproxy 11.0.x and 12.x, which offer no
+hook for pings, and ``tests/test_engine_relay.py`` (run on both, ``.ci/mitmproxy12``) fails if it ever
+changes, so the observation cannot silently stop.
 """
 
 from __future__ import annotations
