@@ -106,6 +106,8 @@ async def test_proxy_command_lines_and_summary_on_ctrl_c(tmp_path: Path) -> None
     assert answers == ['[2,"0","Heartbeat",{}]', '[2,"1","Heartbeat",{}]']
     assert code == 0
     assert f"chargers connect to ws://127.0.0.1:{proxy.port}/CP01" in stderr
+    assert (f"ocppscope adds the backend's path /ocpp: a charger given ws://127.0.0.1:{proxy.port}/ocpp/CP01 "
+            "would reach /ocpp/ocpp/CP01") in stderr
     assert "CP01 ⇄ connected ocpp1.6" in stdout
     assert re.search(r'CP01 → CALL Heartbeat #0 \[2,"0","Heartbeat",\{\}\]', stdout)
     assert "── ocppscope summary ──" in stdout and "frames 4" in stdout

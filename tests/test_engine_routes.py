@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from proxy.engine import EngineConfig, ProxyEngine, Rewrite, Route, Upstream
+from proxy.engine import EngineConfig, ProxyEngine, Rewrite, Route, Upstream, open_proxy
 from proxy.engine.routes import charger_urls
 from proxy.errors import OcppscopeError
 from tests import engine_support
@@ -67,3 +69,20 @@ async def test_two_routes_and_a_rewrite_in_one_proxy() -> None:
                 await second.connected.wait()
     assert [c.path for c in first.connections] == ["/csms-a/ocpp/CP01"]
     assert [c.path for c in second.connections] == ["/steve/websocket/CentralSystemService/CP02"]
+
+
+async def test_a_charger_given_the_full_backend_url_is_told_the_base_was_doubled() -> None:
+    async with Backend(record_only) as backend, open_proxy(backend.url("/ocpp")) as proxy:
+        async with connect_direct(proxy.url + "/ocpp/CP01", subprotocols=["ocpp1.6"]):
+            await backend.connected.wait()
+        async with connect_direct(proxy.url + "/CP02", subprotocols=["ocpp1.6"]):
+            await asyncio.wait_for(_connections(backend, 2), 10)
+    assert [c.path for c in backend.connections] == ["/ocpp/ocpp/CP01", "/ocpp/CP02"]
+    doubled = [f for f in proxy.findings if f.rule == "identity.path-repeats-upstream-base"]
+    assert [f.charger for f in doubled] == ["CP01"]
+    assert "'/ocpp/ocpp/CP01'" in doubled[0].message
+
+
+async def _connections(backend: Backend, count: int) -> None:
+    while len(backend.connections) < count:
+        await asyncio.sleep(0.02)

@@ -45,6 +45,7 @@ def opened(
     conn_id: str = "c1",
     time: float = 100.0,
     upstream_tls: TlsInfo | None = None,
+    upstream_base: str = "",
 ) -> ConnectionOpened:
     request = (("Host", "csms"), ("Upgrade", "websocket"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="))
     if offer is not None:
@@ -52,7 +53,7 @@ def opened(
     response = (("Sec-WebSocket-Protocol", selected),) if selected is not None and status == 101 else ()
     return ConnectionOpened(
         conn_id, time, "127.0.0.1:50000", path, request + headers, status, response,
-        subprotocol=selected if status == 101 else None, upstream="wss://csms:443" + path, seq=1,
+        subprotocol=selected if status == 101 else None, upstream="wss://csms:443" + upstream_base + path, seq=1,
         error=error, client_tls=tls, auth=auth, upstream_tls=upstream_tls,
     )
 
@@ -316,3 +317,22 @@ def test_upstream_unverified() -> None:
     unverified = opened(headers=GOOD_AUTH, upstream_tls=TlsInfo(verified=False))
     assert ids(unverified) == ["handshake.upstream-unverified"]
     assert ids(opened(headers=GOOD_AUTH, upstream_tls=TlsInfo(verified=True))) == []
+
+
+def test_a_charger_path_that_repeats_the_backend_base_is_named() -> None:
+    [finding] = [f for f in run(opened("/ocpp/CP01", upstream_base="/ocpp", headers=GOOD_AUTH))
+                 if f.rule == "identity.path-repeats-upstream-base"]
+    assert finding.severity == Severity.WARNING
+    assert "'/ocpp/ocpp/CP01'" in finding.message and "point the charger at '/CP01'" in finding.message
+    assert finding.evidence["upstream_base"] == "/ocpp"
+
+
+@pytest.mark.parametrize(("path", "base"), [
+    ("/CP01", "/ocpp"),               # the recipe as documented: identity only, the base added upstream
+    ("/ocpp/CP01", ""),               # no base path upstream
+    ("/ocpp/CP01", "/csms"),          # another base
+    ("/ocpp", "/ocpp"),               # a charger whose identity is "ocpp"
+    ("/ocppx/CP01", "/ocpp"),         # shares the letters, not the segment
+])
+def test_a_path_under_another_or_no_base_is_not_called_repeated(path: str, base: str) -> None:
+    assert "identity.path-repeats-upstream-base" not in ids(opened(path, upstream_base=base, headers=GOOD_AUTH))

@@ -165,6 +165,10 @@ def _banner(engine: Any, args: argparse.Namespace) -> None:
         example = route.upstream_path("/CP01")
         out.write(f"    chargers connect to {' or '.join(u + 'CP01' for u in urls)} (reaches "
                   f"{route.upstream.url(example)})\n")
+        if route.upstream.base:
+            out.write(f"    ocppscope adds the backend's path {route.upstream.base}: a charger given "
+                      f"{urls[0]}{route.upstream.base.lstrip('/')}/CP01 would reach "
+                      f"{route.upstream.base}{route.upstream.base}/CP01\n")
         if route.upstream.tls:
             out.write("    wss:// chargers work on the same port once they trust ocppscope's CA (`ocppscope ca`)\n")
     if args.capture is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from typing import Any
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from proxy.core.analyzer import Checker, Context
 from proxy.core.basic_auth import CREDENTIAL_HEADERS, looks_like_credentials, parse_basic_auth
@@ -241,6 +241,16 @@ IDENTITY_NEEDS_ENCODING = rule(
     "OCPP example: identity 'RDAM|123' → /RDAM%7C123). Backends and proxies reject or mangle them raw; a "
     "'%' must start a valid %XX escape.",
     "GET /ocpp/RDAM|123",
+)
+PATH_REPEATS_BASE = rule(
+    "identity.path-repeats-upstream-base",
+    Severity.WARNING,
+    "The charger's path repeats the backend's base path",
+    "The proxy puts the backend's base path (the path of --upstream) in front of whatever path the charger "
+    "asks for, so a charger configured with the full backend URL reaches the base twice "
+    "(/ocpp/ocpp/CP01). Point the charger at the proxy with only its identity (ws://proxy:8080/CP01), or "
+    "give --upstream without the path.",
+    "--upstream wss://csms/ocpp, charger asks for /ocpp/CP01, backend gets /ocpp/ocpp/CP01",
 )
 IDENTITY_CHARSET = rule(
     "identity.not-identifier-string",
@@ -523,6 +533,12 @@ class IdentityChecker(Checker):
             return
         if "//" in path:
             ctx.emit(IDENTITY_DOUBLE_SLASH, f"the URL path {path!r} has an empty segment ('//')", evidence)
+        base = repeated_base(path, event.upstream)
+        if base is not None:
+            ctx.emit(PATH_REPEATS_BASE,
+                     f"the charger asked for {path!r} and the backend got {base + path!r}: the base {base!r} "
+                     f"is added by the proxy; point the charger at {path[len(base):]!r} on the proxy",
+                     {**evidence, "upstream_base": base, "upstream": event.upstream})
         if path.endswith("/"):
             ctx.emit(IDENTITY_TRAILING_SLASH, f"the URL path {path!r} ends with '/'", evidence)
         raw_segment = path.rstrip("/").rsplit("/", 1)[-1]
@@ -610,6 +626,18 @@ def _explain(error: str) -> str:
     if "name or service" in lowered or "getaddrinfo" in lowered or "nodename" in lowered:
         return f"{error} — the host name does not resolve"
     return error
+
+
+def repeated_base(charger_path: str, upstream_url: str | None) -> str | None:
+    """The backend base path when the charger's path starts with it again (``/ocpp`` for ``/ocpp/CP01`` sent
+    upstream as ``/ocpp/ocpp/CP01``), else None."""
+    if not upstream_url:
+        return None
+    upstream_path = urlsplit(upstream_url).path
+    if not upstream_path.endswith(charger_path) or len(upstream_path) == len(charger_path):
+        return None
+    base = upstream_path[: -len(charger_path)].rstrip("/")
+    return base if base and charger_path.startswith(base + "/") else None
 
 
 def handshake_checkers() -> list[Checker]:
