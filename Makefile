@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench rules-doc clean
+.PHONY: demo test lint bench fuzz rules-doc clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: lint
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench
+
+# Fuzzed traffic at scale through `check` and the live proxy; the figures are quoted in docs/check.md.
+fuzz: $(BIN)/.installed
+	$(BIN)/python -m tests.fuzz_run
 
 rules-doc: $(BIN)/.installed
 	$(BIN)/python -m proxy.core.rulesdoc > docs/rules.md

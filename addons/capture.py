@@ -19,9 +19,10 @@ from mitmproxy import ctx, exceptions
 from mitmproxy.utils import human
 
 from proxy.capture import CaptureWriteError, CaptureWriter
+from proxy.capture.private import private_directory
 from proxy.core.analyzer import Inspection
 from proxy.core.connection import identity_from_path
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Event
+from proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Gap
 from proxy.core.findings import Finding
 from proxy.engine.hub import Hub, Listener, Summary
 
@@ -108,7 +109,7 @@ class OcppCapture(Listener):
     def _set_directory(self, directory: str | os.PathLike[str] | None) -> None:
         self.directory = Path(directory).expanduser() if directory else None
         if self.directory is not None:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            private_directory(self.directory)  # created 0700; each capture file is 0600
 
     # -- as a mitmproxy addon --------------------------------------------------------------------------------
 
@@ -181,7 +182,11 @@ class OcppCapture(Listener):
             opened = self._open(self.directory / name)
             self._by_conn[event.conn_id] = opened
             return opened
-        return self._by_conn.get(event.conn_id)
+        target = self._by_conn.get(event.conn_id)
+        if target is None and type(event) is Gap:
+            # A connection whose opening was itself lost: the hole is still recorded, beside the others.
+            return self._shared_file(f"gaps-{_stamp(event.time, '%Y-%m-%d')}", event)
+        return target
 
     def _shared_file(self, stem: str, event: Event) -> _File:
         current = self._shared.get(stem)

@@ -2,7 +2,8 @@
 
 Modes (``ocpp_console``): ``lines`` (frames, connections and findings), ``findings`` (findings and the
 summary only, for --quiet), ``json`` (one JSON object per line, for scripts), ``off``. Frame text shown on
-the console goes through the capture's redaction first, so a shared screen does not show the charger's key.
+the console goes through the capture's redaction first, even with --no-redact, so a shared screen does not
+show the charger's key; findings arrive with their secrets already hidden (``Context.emit``).
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from mitmproxy import ctx
 from proxy.capture.redact import Redactor, installation_salt
 from proxy.core.analyzer import Inspection
 from proxy.core.checks.lifecycle import describe_close
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Message, Ping
+from proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Gap, Message, Ping
 from proxy.core.findings import Finding, Severity
 from proxy.engine.hub import Hub, Listener, Summary
 
-MODES = ("lines", "findings", "json", "off")
+MODES = ("lines", "findings", "json", "summary", "off")
+_SILENT = frozenset({"summary", "off"})
+"""Modes that print nothing while the proxy runs (``summary`` still prints the summary at the end)."""
 PREVIEW = 160
 _COLOURS = {Severity.ERROR: "\x1b[31m", Severity.WARNING: "\x1b[33m", Severity.INFO: "\x1b[36m"}
 _DIM, _RESET = "\x1b[2m", "\x1b[0m"
@@ -53,7 +56,8 @@ class OcppConsole(Listener):
 
     def load(self, loader) -> None:
         loader.add_option("ocpp_console", str, "lines",
-                          "OCPP console output: lines, findings (quiet), json, off.", choices=MODES)
+                          "OCPP console output: lines, findings (quiet), json, summary (the end-of-run summary "
+                          "only), off.", choices=MODES)
 
     def configure(self, updated: set[str]) -> None:
         if "ocpp_console" in updated and self._fixed_mode is None:
@@ -71,7 +75,7 @@ class OcppConsole(Listener):
 
     def on_inspection(self, event: Event, inspection: Inspection | None) -> None:
         mode = self.mode
-        if mode == "off":
+        if mode in _SILENT:
             return
         findings = inspection.findings if inspection is not None else ()
         if mode == "json":
@@ -89,7 +93,7 @@ class OcppConsole(Listener):
         if self.mode == "json":
             for finding in findings:
                 self._json({"type": "finding", **finding.to_json()})
-        elif self.mode != "off":
+        elif self.mode not in _SILENT:
             for finding in findings:
                 self._finding(finding)
 
@@ -118,6 +122,9 @@ class OcppConsole(Listener):
             if inspection is not None:
                 return "✕ " + describe_close(inspection.conn, event)[0]
             return f"✕ closed {event.code}"
+        if kind is Gap:
+            assert isinstance(event, Gap)
+            return f"⚠ {event.frames} event(s) relayed but not recorded ({event.reason or 'analysis behind'})"
         assert isinstance(event, Ping)
         return f"{event.direction.arrow} {'pong' if event.pong else 'ping'} ({len(event.data)} B)"
 

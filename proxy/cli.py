@@ -2,7 +2,8 @@
 
 Each command module defines ``add_parser(subparsers)``, which registers its parser with ``func=run``, and
 ``run(args) -> int``. Modules keep heavy imports (mitmproxy, textual) inside ``run`` so ``--help`` is quick.
-Exit codes: 0 fine, 1 findings or differences at or above the threshold, 2 unusable input, 130 interrupted.
+Exit codes: 0 fine, 1 findings or differences at or above the threshold, 2 unusable input, 3 a bug in
+ocppscope itself (one line on stderr says so and names the file holding the traceback), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Sequence
 
 from proxy import __version__
@@ -30,6 +35,9 @@ COMMAND_MODULES = {
     "diagnose": "proxy.commands.diagnose",
 }
 """Each command and the module that defines it."""
+
+BUG_EXIT_CODE = 3
+"""The exit code of a failure of ocppscope itself: never 1, which CI reads as "findings"."""
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -64,6 +72,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception:  # a bug: never exit 1, which CI reads as "findings"
+        print(f"ocppscope: internal error (a bug in ocppscope, please report it): {_crash_report(argv)}",
+              file=sys.stderr)
+        return BUG_EXIT_CODE
+
+
+def _crash_report(argv: Sequence[str]) -> str:
+    """Write the current exception's traceback to a file; return the exception and where it went."""
+    kind, value, _ = sys.exc_info()
+    summary = f"{kind.__name__ if kind else 'error'}: {str(value)[:200]!r}"
+    text = f"ocppscope {__version__}\nargs: {list(argv)!r}\n\n{traceback.format_exc()}"
+    try:
+        handle, name = tempfile.mkstemp(prefix=f"ocppscope-crash-{time.strftime('%Y%m%d-%H%M%S')}-",
+                                        suffix=".txt")
+        with os.fdopen(handle, "w", encoding="utf-8", errors="backslashreplace") as out:
+            out.write(text)
+    except OSError:
+        sys.stderr.write(text)
+        return f"{summary}; traceback above (it could not be written to a file)"
+    return f"{summary}; traceback in {name}"
 
 
 if __name__ == "__main__":

@@ -169,8 +169,9 @@ def test_deeply_nested_and_non_utf8_frames_are_still_redacted() -> None:
 
 def test_frames_without_secrets_are_left_alone() -> None:
     redactor = Redactor(SALT)
-    plain = Message("c", 1.0, Direction.FROM_BACKEND, b'[2,"1","ChangeConfiguration",{"key":"Password","value":"x"}]')
-    assert redactor.message(plain) is plain  # a key named Password is not the AuthorizationKey
+    plain = Message("c", 1.0, Direction.FROM_BACKEND,
+                    b'[2,"1","ChangeConfiguration",{"key":"GetConfigurationMaxKeys","value":"20"}]')
+    assert redactor.message(plain) is plain  # a key that only looks like a secret one
     assert redactor.frame(b'[2,"1","Heartbeat",{}]') is None
     binary = Message("c", 1.0, Direction.FROM_BACKEND, b"AuthorizationKey", is_text=False)
     assert redactor.message(binary) is binary
@@ -303,3 +304,13 @@ def test_credentials_in_another_header_are_redacted_and_still_flagged(tmp_path: 
     for opened in (event, replayed):
         rules = [f.rule for f in Analyzer(default_checkers()).feed(opened).findings]
         assert "auth.credentials-in-other-header" in rules
+
+
+def test_secret_query_items_of_the_upgrade_path_are_redacted() -> None:
+    event = ConnectionOpened("c1", 1.0, "10.0.0.1:1", "/ocpp/CP001?auth_token=Qu3ry-T0ken-9&lang=en", seq=1)
+    redacted = Redactor(SALT).opened(event)
+    assert "Qu3ry-T0ken-9" not in redacted.path
+    assert redacted.path.startswith("/ocpp/CP001?auth_token=<redacted kind=text bytes=13 ")
+    assert redacted.path.endswith(">&lang=en")
+    plain = ConnectionOpened("c2", 1.0, "10.0.0.1:1", "/ocpp/CP001?lang=en", seq=2)
+    assert Redactor(SALT).opened(plain) is plain

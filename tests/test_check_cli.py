@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -15,7 +16,7 @@ from proxy.capture.sources import read_events
 from proxy.capture.writer import CaptureWriter
 from proxy.check.parallel import analyze_parallel
 from proxy.check.runner import analyze_events
-from proxy.cli import main
+from proxy.cli import COMMAND_MODULES, main
 from proxy.core.analyzer import AnalyzerOptions
 from proxy.core.events import Event, Message
 from tests.traffic import T0, Wire
@@ -31,7 +32,7 @@ def write_capture(path: Path, events: list[Event]) -> Path:
 def faulty_session(conn_id: str = "c1", charger: str = "CP01", t0: float = T0) -> Wire:
     wire = Wire(charger=charger, conn_id=conn_id, t0=t0)
     wire.boot()
-    wire.cp('[2,"s","StopTransaction",{"transactionId":1,"meterStop":10,"timestamp":"2024-01-01T10:00:00Z",'
+    wire.cp('[2,"s","StopTransaction",{"transactionId":1,"meterStop":10,"timestamp":"2023-11-14T22:13:21Z",'
             '"reason":"Unplugged"}]')  # schema.violation (error)
     wire.cs('[3,"s",{}]')
     wire.cs('[3,"ghost",{}]')  # rpc.unknown-id (error)
@@ -202,3 +203,73 @@ def test_a_command_imports_only_its_own_module(clean: Path) -> None:
     help_text = subprocess.run([sys.executable, "-m", "proxy", "--help"], capture_output=True, text=True, check=True,
                                timeout=60).stdout
     assert all(name in help_text for name in ("check", "proxy", "replay", "diagnose"))
+
+
+def test_an_input_with_no_traffic_of_the_named_format_exits_2(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "plain.log"
+    log.write_text('2024-03-01T08:00:00Z CP01 cp-to-csms [2,"1","Heartbeat",{}]\n'
+                   '2024-03-01T08:00:01Z CP01 csms-to-cp [3,"1",{"currentTime":"2024-03-01T08:00:01Z"}]\n',
+                   encoding="utf-8")
+    assert main(["check", str(log)]) == 0
+    capsys.readouterr()
+    assert main(["check", "--input-format", "steve", str(log)]) == 2  # a gate that read nothing did not pass
+    err = capsys.readouterr().err
+    assert f"{log}: no OCPP traffic could be read (read as steve: 0 event(s)" in err
+    assert "2 line(s) not recognised as steve traffic" in err
+    header_only = write_capture(tmp_path / "header-only.jsonl", [])
+    assert main(["check", "--format", "json", str(header_only)]) == 2
+    out, err = capsys.readouterr()
+    assert json.loads(out)["inputs"][0]["reading"]["events"] == 0  # the report is still written
+    assert "header-only.jsonl: no OCPP traffic could be read (read as capture: 0 event(s)" in err
+
+
+def test_a_partly_unreadable_input_says_how_much_in_every_report_format(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_capture(tmp_path / "damaged.jsonl", clean_session().events)
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines.insert(3, b"\x00garbage from a disk\n")
+    lines.insert(5, b'{"type":"msg","seq":99,"t":-5,"conn":"c1","dir":"cp-to-csms","text":"[]"}\n')
+    path.write_bytes(b"".join(lines))
+    assert main(["check", str(path)]) == 0  # the rest was read and is clean
+    text = capsys.readouterr().out
+    assert "2 line(s) unusable" in text and "2 input line(s) could not be used" in text
+    assert f"reading: {path}: line 4 cannot be used and was skipped: not a JSON record" in text
+    assert "line 6 cannot be used and was skipped: msg record: time t=-5 is not a plausible" in text
+    assert main(["check", "--format", "json", str(path)]) == 0
+    document = json.loads(capsys.readouterr().out)
+    reading = document["inputs"][0]["reading"]
+    assert document["unusable_lines"] == 2 and reading["unusable_lines"] == 2 and len(reading["warnings"]) == 2
+    assert reading["format"] == "capture" and reading["lines"] == len(lines)
+    report = tmp_path / "report.xml"
+    assert main(["check", "--format", "junit", "-o", str(report), str(path)]) == 0
+    case = ET.parse(report).getroot().find("testsuite/testcase[@classname='ocppscope.input']")
+    assert case is not None
+    skipped = case.find("skipped")
+    assert skipped is not None and skipped.get("message") == "2 line(s) could not be used"
+    assert "line 6 cannot be used" in (case.findtext("system-out") or "")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """A command with a bug, for the test below (registered as a command module while it runs)."""
+    sub.add_parser("crash-for-test").set_defaults(func=lambda _args: {}["no such key"])
+
+
+def test_a_bug_in_ocppscope_exits_3_and_names_the_file_with_the_traceback(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(COMMAND_MODULES, "crash-for-test", __name__)
+    assert main(["crash-for-test"]) == 3  # never 1, which CI reads as "findings"
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("ocppscope: internal error (a bug in ocppscope, please report it): KeyError:")
+    traceback_file = Path(line.rsplit("traceback in ", 1)[1])
+    try:
+        assert "Traceback (most recent call last)" in traceback_file.read_text(encoding="utf-8")
+        assert "'no such key'" in traceback_file.read_text(encoding="utf-8")
+    finally:
+        traceback_file.unlink()
+
+
+def test_a_report_that_cannot_be_written_exits_2(clean: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--format", "json", "-o", str(tmp_path), str(clean)]) == 2
+    assert f"{tmp_path}: cannot write the report" in capsys.readouterr().err

@@ -1,10 +1,11 @@
-"""Connector faults and status transitions, meter registers, refused idTags, failed firmware/diagnostics."""
+"""Connector faults and status transitions, refused idTags, failed firmware/diagnostics (meters: test_core_metering)."""
 
 from __future__ import annotations
 
 from tests.traffic import Wire, analyze, hits, rules
 
-NOW = "2024-01-15T10:00:00Z"
+NOW = "2023-11-14T22:13:20Z"
+"""The wire's start time (tests.traffic.T0): charger clocks here are right."""
 
 
 def status(wire: Wire, msg_id: str, connector: int, state: str, error: str = "NoError") -> int:
@@ -70,20 +71,6 @@ def test_invalid_transition() -> None:
     status(wire, "c", 2, "Charging")  # another connector: its own history
     [bad] = hits(analyze(wire.events), "status.invalid-transition")
     assert bad.seq == seq and bad.evidence == {"connector": 1, "from": "Available", "to": "Finishing"}
-
-
-def test_register_decreased() -> None:
-    wire = Wire()
-    wire.boot()
-    start(wire, meter_start=1000)
-    meter(wire, "m1", "1240")
-    seq = meter(wire, "m2", "1100")
-    assert [f.seq for f in hits(analyze(wire.events), "meter.register-decreased")] == [seq]
-    wire = Wire()
-    wire.boot()
-    start(wire, meter_start=5000)
-    seq = meter(wire, "m1", "4000")  # below meterStart
-    assert [f.seq for f in hits(analyze(wire.events), "meter.register-decreased")] == [seq]
 
 
 def test_authorization_rejected() -> None:

@@ -276,22 +276,7 @@ async def test_boot_pending_and_rejected() -> None:
     assert cause.facts["statuses"] == ["Pending", "Rejected", "Rejected", "Accepted"]
 
 
-async def boot_until_answered(url: str) -> None:
-    async with charger_connection(url + "/ocpp", "CP-BOOT", Charger16, response_timeout=0.5) as cp:
-        with contextlib.suppress(TimeoutError):
-            await boot(cp)
-        await boot(cp)
-
-
-async def test_boot_retried_because_unanswered() -> None:
-    behaviour = BackendBehaviour(never_answer=frozenset({"BootNotification"}))
-    events = await record_with_central(boot_until_answered, behaviour)
-    diagnosis = ranked(events)
-    cause = diagnosis.chargers[0].causes[0]
-    assert cause.kind == "boot-loop"
-    assert cause.facts["statuses"] == ["no answer", "Accepted"]
-    # The retry went out while the first boot was pending, but the conversation went on: not a close cause.
-    assert "concurrent-calls" not in kinds(diagnosis) and "unanswered-call" not in kinds(diagnosis)
+# One retry after no answer is no boot loop: tests/test_diagnose_loops.py.
 
 
 # -- closes after unanswered CALLs, CALLERROR bursts, concurrent CALLs ------------------------------------------

@@ -141,7 +141,21 @@ def test_clock_set_from_the_backend_is_only_a_small_note() -> None:
                         {"connectorId": 1, "errorCode": "NoError", "status": "Available", "timestamp": now}, {})
     stream.close("c0", 10, 1000, "charger")
     [cause] = diagnose(stream.events).chargers[0].causes
-    assert cause.kind == "clock-jump" and cause.facts["synced"] and cause.score < 30
+    assert cause.kind == "clock-never-set" and cause.facts["set_later"] and cause.score < 40
+    assert "set its clock from the backend's currentTime" in cause.explanation
+    stream = Stream()  # a clock a minute and a half behind, put right by the backend's currentTime
+    stream.open("c0", 0)
+    behind = datetime.fromtimestamp(T0 + 1 - 90, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stream.exchange("c0", 1, "StatusNotification",
+                    {"connectorId": 0, "errorCode": "NoError", "status": "Available", "timestamp": behind}, {})
+    stream.boot("c0", 2, 300)
+    for n in range(2):
+        now = datetime.fromtimestamp(T0 + 3 + n, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stream.exchange("c0", 3 + n, "StatusNotification",
+                        {"connectorId": 1, "errorCode": "NoError", "status": "Available", "timestamp": now}, {})
+    stream.close("c0", 10, 1000, "charger")
+    kinds = {cause.kind: cause for cause in diagnose(stream.events).chargers[0].causes}
+    assert kinds["clock-jump"].facts["synced"] and kinds["clock-jump"].score < 30
 
 
 def test_json_for_a_panel() -> None:

@@ -30,7 +30,7 @@ async def play(name: str, **proxy_options: object) -> RunningProxy:
     async with await start_central_system(scenario.backend) as backend, open_proxy(
         backend.url, **proxy_options  # type: ignore[arg-type]
     ) as proxy:
-        await run_charge_point(f"{proxy.url}/ocpp", scenario)
+        await run_charge_point(proxy.url, scenario)
     return proxy
 
 

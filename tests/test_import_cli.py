@@ -56,7 +56,7 @@ def test_no_redact_keeps_secrets_and_says_so(tmp_path: Path, capsys: pytest.Capt
 
 def test_import_a_trace_and_export_it_again(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     capture = tmp_path / "c.jsonl"
-    assert main(["import", str(TRACE), "-o", str(capture), "--format", "oot"]) == 0
+    assert main(["import", str(TRACE), "-o", str(capture), "--input-format", "oot"]) == 0
     opened = next(iter(read_capture(capture)))
     assert isinstance(opened, ConnectionOpened) and opened.subprotocol == "ocpp1.6"
     out = tmp_path / "again.json"
@@ -77,18 +77,18 @@ def test_export_lists_the_loss_on_stderr(tmp_path: Path, capsys: pytest.CaptureF
     assert len(out.read_bytes().splitlines()) == 8
 
 
-def test_bad_input_exits_2_naming_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_damaged_line_is_named_with_file_and_line_and_the_rest_imported(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     capture = tmp_path / "c.jsonl"
     assert main(["import", str(TRACE), "-o", str(capture)]) == 0
     lines = capture.read_bytes().splitlines(keepends=True)
     damaged = tmp_path / "damaged.jsonl"
     damaged.write_bytes(b"".join(lines[:5]) + b"{garbage\n" + b"".join(lines[5:]))
     capsys.readouterr()
-    assert main(["import", str(damaged), "-o", str(tmp_path / "out.jsonl")]) == 2
+    assert main(["import", str(damaged), "-o", str(tmp_path / "out.jsonl")]) == 0
     err = capsys.readouterr().err
-    assert f"ocppscope: error: {damaged}, line 6: not a JSON record" in err
-    assert "4 event(s) read before the error were written" in err
-    assert len(list(read_capture(tmp_path / "out.jsonl"))) == 4  # nothing before the damage is lost
+    assert f"{damaged}: line 6 cannot be used and was skipped: not a JSON record" in err
+    assert len(list(read_capture(tmp_path / "out.jsonl"))) == len(lines) - 1  # nothing around the damage is lost
 
 
 def test_unreadable_inputs_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -47,7 +47,7 @@ def pairing_problems(events: list[Event]) -> list[str]:
         # Home Assistant OCPP integration, with pretty-printed frames of older versions
         ("home-assistant.log", "home-assistant", 10, 1, [1, 2, 30]),
         # the ocpp package's own "INFO:ocpp:CP_1: send [...]", written by a charge point
-        ("ocpp-python-charger.log", "home-assistant", 4, 1, [1, 6]),
+        ("ocpp-python-charger.log", "ocpp-python", 4, 1, [1, 6]),
         # SteVe's WebSocketLogger with sessions, pings, a close code and a stack trace in between
         ("steve.log", "steve", 8, 2, [1, 9, 10, 11]),
         ("plain.log", "plain", 6, 1, [5]),
@@ -93,13 +93,15 @@ def test_evcc_connects_disconnects_and_reconnects() -> None:
     assert (opened.path, opened.request_headers, opened.client, opened.status) == ("/WB-4711", (), "", 101)
 
 
-def test_a_frame_cut_by_journalctl_is_kept_as_it_was_logged() -> None:
-    events, _ = read(LOGS / "evcc-journal.log")
+def test_a_frame_cut_by_journalctl_is_incomplete_input_not_invalid_json() -> None:
+    events, report = read(LOGS / "evcc-journal.log")
     cut = frames(events)[0]
-    assert cut.content.endswith(b'"errorCode":"NoError","ti>')
+    assert cut.cut and cut.content.endswith(b'"errorCode":"NoError","ti')  # less's ">" marker taken off
+    assert report.frames_cut == 1
     analyzer = Analyzer((), AnalyzerOptions())
     rules = [f.rule for e in events for f in analyzer.feed(e).findings]
-    assert "frame.invalid-json" in rules and "rpc.unknown-id" in rules  # its answer has no CALL to pair with
+    assert "input.frame-cut" in rules
+    assert "frame.invalid-json" not in rules and "rpc.unknown-id" not in rules  # its answer still pairs
 
 
 def test_logrus_quoting_is_undone() -> None:
@@ -169,7 +171,7 @@ def test_a_log_that_never_says_who_wrote_it_is_read_as_a_backend_log_with_a_warn
 def test_something_that_is_no_log_at_all_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("shopping list\n- milk\n", encoding="utf-8")
-    with pytest.raises(SourceError, match=r"notes\.txt: cannot tell what this file is.*--format"):
+    with pytest.raises(SourceError, match=r"notes\.txt: cannot tell what this file is.*--input-format"):
         list(read_events(path))
     empty = tmp_path / "empty.log"
     empty.write_bytes(b"")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -223,17 +224,31 @@ VALID = (b'{"schemaVersion":"1.1","timestamp":"2024-01-15T10:00:00Z","transport"
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b'{"schemaVersion":"1.1","timestamp":"2024-01-15T10:00:00Z","messageType":"CALL"}\n', "line 1: .*direction"),
-        (b'{"schemaVersion":"1.1","direction":"cp-to-csms","raw":"[]","timestamp":"soon"}\n', "line 1: .*soon"),
-        (VALID + b"\n[1]\n", "line 2: an Open OCPP Trace record must be a JSON object"),
-        (VALID + b"\nnot json\n" + VALID + b"\n", "line 2: not valid JSON"),
-        (b"[" + VALID + b",\n" + VALID + b" {}]", "line 2: expected ',' or ']'"),
+        (b'{"schemaVersion":"1.1","timestamp":"2024-01-15T10:00:00Z","messageType":"CALL"}\n', "line 1 .*direction"),
+        (b'{"schemaVersion":"1.1","direction":"cp-to-csms","raw":"[]","timestamp":"soon"}\n', "line 1 .*soon"),
+        (VALID + b"\n[1]\n", "line 2 .*an Open OCPP Trace record must be a JSON object"),
+        (VALID + b"\nnot json\n" + VALID + b"\n", "line 2 .*not valid JSON"),
+        (b'{"schemaVersion":"1.1","direction":"cp-to-csms","raw":"[]","timestamp":"0001-01-01T00:00:00Z"}\n',
+         "line 1 .*plausible"),
+        (b'{"schemaVersion":"1.1","direction":["cp-to-csms"],"raw":"[]","timestamp":"2024-01-15T10:00:00Z"}\n',
+         "line 1 .*direction"),
     ],
 )
-def test_bad_records_name_file_and_line(tmp_path: Path, content: bytes, message: str) -> None:
+def test_bad_records_are_named_with_file_and_line_and_skipped(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_bytes(content)
-    with pytest.raises(SourceError, match=rf"bad\.jsonl, {message}"):
+    warnings: list[str] = []
+    report = ReadReport(str(path), on_warning=warnings.append)
+    events = [e for e in read_events(path, "oot", report=report) if type(e) is Message]
+    assert len(events) == content.count(VALID)  # every good record is still read
+    assert report.unusable == 1
+    assert re.match(rf".*bad\.jsonl: {message}", warnings[0]), warnings
+
+
+def test_a_broken_json_array_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b"[" + VALID + b",\n" + VALID + b" {}]")
+    with pytest.raises(SourceError, match=r"bad\.jsonl, line 2: expected ',' or ']'"):
         list(read_events(path, "oot"))
 
 

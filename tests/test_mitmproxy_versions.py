@@ -17,7 +17,7 @@ from addons.compat import MITMPROXY_MAJOR
 ROOT = Path(__file__).resolve().parents[1]
 MITMDUMP = str(Path(sys.executable).parent / "mitmdump")
 OPTIONS = ("ocpp_capture_dir", "ocpp_capture_max_size", "ocpp_capture_redact", "ocpp_capture_split",
-           "ocpp_console", "ocpp_keep_messages")
+           "ocpp_console", "ocpp_handshake_timeout", "ocpp_keep_messages", "ocpp_upstream_timeout")
 
 
 def test_the_installed_mitmproxy_is_the_one_for_this_python() -> None:

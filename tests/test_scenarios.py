@@ -15,9 +15,10 @@ import pytest
 
 from proxy.capture.reader import read_capture
 from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, header
+from proxy.core.payload import timestamp
 from proxy.demo.record_captures import main as record_main
 from proxy.demo.runner import record_scenario, run_scenario
-from proxy.demo.scenarios import AUTH_PASSWORD, SCENARIOS, UNANSWERED_CHARGER_TIMEOUT
+from proxy.demo.scenarios import AUTH_PASSWORD, CLOCK_AHEAD, SCENARIOS, UNANSWERED_CHARGER_TIMEOUT
 
 CAPTURES = Path(__file__).resolve().parents[1] / "captures"
 CP, CS = Direction.FROM_CHARGER, Direction.FROM_BACKEND
@@ -225,6 +226,36 @@ def shows_broken_frames(events: list[Event]) -> None:
     assert len([f for f in frames(events) if f.direction is CS]) == 6
 
 
+def shows_meter_values(events: list[Event]) -> None:
+    assert_one_clean_connection(events, "ocpp1.6")
+    assert calls(events, CS) == ["TriggerMessage"]
+    assert_every_call_answered_once(events)
+    assert all(f.kind == 3 for f in frames(events) if f.kind != 2)  # every fault is beyond the schema
+    [start_answer] = answers_to(events, "StartTransaction")
+    assert start_answer.payload["transactionId"] > 2**31 - 1
+    values = [s["value"] for f in frames(events) if f.action == "MeterValues"
+              for mv in f.payload["meterValue"] for s in mv["sampledValue"]]
+    assert "1.8575E+4" in values and "230,1" in values
+
+
+def shows_vendor_data(events: list[Event]) -> None:
+    assert_one_clean_connection(events, "ocpp1.6")
+    assert calls(events, CS) == ["GetConfiguration"]
+    assert [f.payload["messageId"] for f in frames(events) if f.action == "DataTransfer"] == [
+        "Diagnostics", "Counters", "MeterInfo"]
+    assert [a.payload["status"] for a in answers_to(events, "DataTransfer")] == ["UnknownVendorId"] * 3
+    [refused] = answers_to(events, "SecurityEventNotification")
+    assert refused.kind == 4 and refused.value[2] == "NotImplemented"
+
+
+def shows_measurands_201(events: list[Event]) -> None:
+    assert_one_clean_connection(events, "ocpp2.0.1")
+    assert calls(events, CS) == ["SetVariables"]
+    [answer] = answers_to(events, "SetVariables")
+    assert answer.payload["setVariableResult"][0]["attributeStatus"] == "Accepted"
+    assert calls(events, CP) == ["BootNotification", "StatusNotification", "NotifyEvent"]
+
+
 def shows_demo_session(events: list[Event]) -> None:
     assert_one_clean_connection(events, "ocpp1.6")
     assert calls(events, CS) == ["ChangeConfiguration", "GetConfiguration"]
@@ -234,6 +265,45 @@ def shows_demo_session(events: list[Event]) -> None:
     assert len(answers_to(events, "Heartbeat")) == 2
     start = next(f for f in frames(events) if f.action == "StartTransaction")
     assert not start.payload["timestamp"].endswith("Z")
+
+
+def stamps(events: list[Event]) -> list[tuple[str | None, float]]:
+    """(action, charger timestamp − receipt time) of each charger CALL that carries its own time."""
+    found = []
+    for f in frames(events):
+        if f.kind == 2 and f.direction is CP:
+            payload = f.payload
+            written = payload.get("timestamp") or payload.get("generatedAt")
+            if written is None and payload.get("meterValue"):
+                written = payload["meterValue"][-1]["timestamp"]
+            if written is not None:
+                found.append((f.action, timestamp(written) - f.event.time))
+    return found
+
+
+def shows_clock_ahead(events: list[Event]) -> None:
+    assert_one_clean_connection(events, "ocpp2.0.1")
+    assert_every_call_answered_once(events)
+    assert [action for action, _ in stamps(events)] == ["StatusNotification", "NotifyEvent"]
+    assert all(CLOCK_AHEAD - 5 < offset < CLOCK_AHEAD + 5 for _, offset in stamps(events))
+
+
+def shows_clock_never_set(events: list[Event]) -> None:
+    assert_one_clean_connection(events, "ocpp1.6")
+    [boot_answer] = answers_to(events, "BootNotification")
+    assert boot_answer.payload["currentTime"].endswith("Z")
+    written = [f.payload.get("timestamp") or f.payload["meterValue"][0]["timestamp"]
+               for f in frames(events) if f.action in ("StatusNotification", "MeterValues")]
+    assert len(written) == 3 and all(w.startswith("1970-01-01T00:00:") for w in written)
+
+
+def shows_offline_replay(events: list[Event]) -> None:
+    assert_one_clean_connection(events, "ocpp1.6")
+    assert_every_call_answered_once(events)
+    assert calls(events, CP) == ["BootNotification", "MeterValues", "MeterValues", "StartTransaction", "MeterValues",
+                                 "StopTransaction", "StatusNotification", "StatusNotification"]
+    ages = [round(-offset / 60) for _, offset in stamps(events)]
+    assert ages == [30, 15, 12, 8, 4, 0, 0]  # minutes: the queue in the order it was filled, then live
 
 
 SHOWS = {
@@ -246,6 +316,12 @@ SHOWS = {
     "missing-subprotocol": shows_missing_subprotocol,
     "bad-basic-auth": shows_bad_basic_auth,
     "broken-frames": shows_broken_frames,
+    "clock-ahead": shows_clock_ahead,
+    "clock-never-set": shows_clock_never_set,
+    "offline-replay": shows_offline_replay,
+    "meter-values": shows_meter_values,
+    "vendor-data": shows_vendor_data,
+    "measurands-201": shows_measurands_201,
     "demo-session": shows_demo_session,
 }
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from websockets.asyncio.client import connect
 
+from addons.capture import OcppCapture
+from proxy.capture import read_capture
+from proxy.core.events import Direction, Message
 from proxy.demo.chargers import Charger16, charger_connection
+from proxy.diff import diff_events
 from proxy.engine import open_proxy
+from proxy.replay.plan import build_scripts
 from proxy.stream.addon import OcppStream
 from proxy.stream.wire import FINDING, batch_lines, event_line
 from tests.engine_support import Backend, BackendConnection, ocppscope_home  # noqa: F401
@@ -145,3 +151,39 @@ async def _answering(conn: BackendConnection) -> None:
         elif frame[2] == "Heartbeat":
             payload = {"currentTime": "2024-01-01T00:00:00Z"}
         await conn.ws.send(orjson.dumps([3, frame[1], payload]).decode())
+
+
+async def test_injected_traffic_is_recorded_as_such_and_left_out_of_replay_and_diff(tmp_path: Path) -> None:
+    stream = OcppStream("127.0.0.1", 0, TOKEN)
+    async with (
+        Backend(_answering) as backend,
+        open_proxy(backend.url("/ocpp"), addons=[stream], listeners=[OcppCapture(tmp_path)]) as proxy,
+    ):
+        await wait_for(lambda: stream.server is not None and stream.server.port != 0)
+        assert stream.server is not None
+        async with (attached(stream.server.url) as (client, seen),
+                    charger_connection(proxy.url, "CP01", Charger16) as charger):  # type: ignore[attr-defined]
+            await charger.call(_boot())
+            await wait_for(lambda: client.state == "connected" and any(r["type"] == "open" for r in seen.records))
+            conn = next(r["conn"] for r in seen.records if r["type"] == "open")
+            assert await client.inject(conn, "charger", '[2,"inj-1","TriggerMessage",'
+                                                        '{"requestedMessage":"Heartbeat"}]') is None
+            await charger.wait_for_request("TriggerMessage")
+            await wait_for(lambda: any(r.get("ins", {}).get("injected") == "answer" for r in seen.records))
+            await asyncio.sleep(0.3)
+    [capture] = tmp_path.glob("CP01_*.jsonl")
+    events = list(read_capture(capture))
+    injected = [orjson.loads(e.content) for e in events if type(e) is Message and e.injected]
+    assert injected == [[2, "inj-1", "TriggerMessage", {"requestedMessage": "Heartbeat"}],
+                        [3, "inj-1", {"status": "Accepted"}]]
+    assert any(type(e) is Message and b"BootNotification" in e.content and not e.injected for e in events)
+    # Replayed against a backend, the charger does not answer a TriggerMessage nobody sends, and nothing
+    # expects the backend to send one.
+    [script] = build_scripts(events, Direction.FROM_CHARGER)
+    [connection] = script.connections
+    assert [step.action for step in connection.steps if step.kind == "call"] == ["BootNotification"]
+    assert "TriggerMessage" not in connection.replies
+    # The same session without the injection: nothing differs.
+    plain = [e for e in events if not (type(e) is Message and e.injected)]
+    differences, _ = diff_events(events, plain)
+    assert differences == []

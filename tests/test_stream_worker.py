@@ -48,7 +48,7 @@ async def test_injection_requests_reach_the_relay_control_endpoint() -> None:
         remote = RemoteInjection(control.url, TOKEN)
         error = await remote.inject("c9", "charger", '[2,"i1","Reset",{"type":"Soft"}]')
         assert error == "connection c9 is not open", "the relay's injector answered"
-        assert not remote.log, "a refused injection is not waited for"
+        assert not control.injector.log, "a refused injection is not waited for"
         assert await remote.inject("c9", "sideways", "[]") is not None
         wrong = RemoteInjection(control.url, "not-the-token")
         assert "did not take" in str(await wrong.inject("c9", "charger", '[2,"i2","Reset",{"type":"Soft"}]'))

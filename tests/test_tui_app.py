@@ -296,7 +296,7 @@ async def test_filter_line_narrows_frames_and_reports_errors(running) -> None:
     await pilot.pause(0.2)
     rows = [line for line in screen_text(app).splitlines() if "CP01" in line]
     assert len(rows) == 2 and all("BootNotification" in line for line in rows)
-    assert "2 shown" in screen_text(app).splitlines()[0]
+    assert 'filter action == "BootNotification" 2 shown' in screen_text(app).splitlines()[0]  # the filter in sight
     await pilot.press("slash")
     app._widget("#filter-input").value = "severity >= warning && dir == backend"
     await pilot.press("enter")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from proxy.core.events import Direction, Message
 from tests.tui_support import session_events, write_capture
 from tui.filters import FilterError, compile_filter, needs_analysis, parse
 from tui.index import KIND_NAMES
@@ -66,6 +67,21 @@ def test_the_example_from_the_issue(session: ReplaySession) -> None:
     ("text contains bye", ["close"]),
     ("finding && dir == charger", ["CALL MeterValues", "INVALID", "CALL DataTransfer"]),
     ("not finding and action == Heartbeat", ["CALL Heartbeat", "RESULT Heartbeat"]),
+    # Wireshark's habits: word operators, sets, ocpp.-prefixed fields, payload paths, durations with units.
+    ("ocpp.action eq Heartbeat", ["CALL Heartbeat", "RESULT Heartbeat"]),
+    ("type in {ERROR open}", ["open", "ERROR MeterValues"]),
+    ('action in {"BootNotification", Heartbeat} && type ne RESULT', ["CALL BootNotification", "CALL Heartbeat"]),
+    ("payload.connectorId == 1", ["CALL StatusNotification"]),
+    ('payload.connectorId == "one"', ["CALL MeterValues"]),
+    ('payload.connectorId == "1"', ["CALL StatusNotification"]),
+    ("payload.connectorId != 1", ["CALL MeterValues"]),  # frames without the member are not listed
+    ("payload.interval gt 299 && payload.interval le 300", ["RESULT BootNotification"]),
+    ("payload.status in {Accepted Charging}", ["RESULT BootNotification", "CALL StatusNotification"]),
+    ("payload.currentTime matches /T00:00:01/", ["RESULT Heartbeat"]),
+    ("payload.chargePointVendor contains vendorx", ["CALL BootNotification"]),
+    ("latency gt 0.9s && latency lt 1001ms", ["RESULT BootNotification", "RESULT Heartbeat",
+                                              "RESULT StatusNotification", "ERROR MeterValues"]),
+    ("latency > 1min", []),
     ("type == CALL or type == ERROR and dir == backend",
      ["CALL BootNotification", "CALL Heartbeat", "CALL StatusNotification", "CALL MeterValues", "ERROR MeterValues",
       "CALL DataTransfer"]),
@@ -97,6 +113,11 @@ def test_empty_filter_keeps_everything() -> None:
     ("action matches /[/", "bad regular expression", 15),
     ("charger", "needs a comparison", 0),
     ("&& x", "unexpected", 0),
+    ("type in CALL", "set of values in braces", 8),
+    ("type in {}", "the set is empty", 8),
+    ("type in {CALL", "ends too early", 13),
+    ("payload.meterValue[x] == 1", "cannot read the payload path", 18),
+    ("payload.connectorId", "needs a comparison", 0),
 ])
 def test_errors_name_the_problem_and_where(text: str, message: str, position: int) -> None:
     with pytest.raises(FilterError) as caught:
@@ -107,8 +128,6 @@ def test_errors_name_the_problem_and_where(text: str, message: str, position: in
 
 def test_filters_on_analysis_wait_for_it_and_retest_rows_named_later(tmp_path: Path) -> None:
     """A timeout is noticed long after its CALL: a severity filter must still end up listing that CALL."""
-    from proxy.core.events import Direction, Message
-
     events = session_events()
     late = Message("c1", events[-2].time + 1, Direction.FROM_BACKEND, b'[2,"r1","Reset",{"type":"Soft"}]', True, 50)
     events.insert(-1, late)
@@ -121,3 +140,115 @@ def test_filters_on_analysis_wait_for_it_and_retest_rows_named_later(tmp_path: P
         assert "CALL Reset" in kept(replay, 'rule == "rpc.unanswered-at-close" || rule == "rpc.timeout"')
     finally:
         replay.stop()
+
+
+def test_a_replayed_capture_marks_the_injected_call_and_its_answer(tmp_path: Path) -> None:
+    from tui.rows import RowPainter
+
+    events = session_events()
+    last = events[-1]
+    events[-1:-1] = [
+        Message("c1", last.time - 0.2, Direction.FROM_BACKEND, b'[2,"inj-1","TriggerMessage",'
+                b'{"requestedMessage":"Heartbeat"}]', seq=900, injected=True),
+        Message("c1", last.time - 0.1, Direction.FROM_CHARGER, b'[3,"inj-1",{"status":"Accepted"}]', seq=901,
+                injected=True),
+    ]
+    replay = ReplaySession([str(write_capture(tmp_path / "injected.jsonl", events))])
+    replay.start()
+    try:
+        assert replay.loader.wait(10)
+        painter = RowPainter(replay.index)
+        marks = {painter.plain(row)[0] for row in range(replay.index.count)}
+        lines = [painter.plain(row) for row in range(replay.index.count)]
+    finally:
+        replay.stop()
+    assert [line[0] for line in lines if "inj-1" in line or "TriggerMessage" in line] == ["»", "«"]
+    assert marks == {" ", "»", "«"}
+
+
+def test_a_filter_typed_while_a_worker_analyses_ends_as_right_as_one_typed_after(tmp_path: Path) -> None:
+    """Several result chunks from the analysis process: each counts its own events, not the total so far."""
+    from tui.analysis import CHUNK_EVENTS
+
+    events = session_events()
+    opened, closed = events[0], events[-1]
+    frames = []
+    t = opened.time
+    for n in range(CHUNK_EVENTS * 2):  # about 3 chunks of results from the worker
+        t += 0.01
+        frames.append(Message("c1", t, Direction.FROM_CHARGER, f'[2,"h{n}","Heartbeat",{{}}]'.encode(), seq=10 + 2 * n))
+        frames.append(Message("c1", t + 0.001, Direction.FROM_BACKEND,
+                              f'[3,"h{n}",{{"currentTime":"2024-01-01T00:00:00Z"}}]'.encode(), seq=11 + 2 * n))
+    for n in range(20):  # the errors come last: their findings arrive with the final chunk
+        t += 0.01
+        frames.append(Message("c1", t, Direction.FROM_CHARGER, f'[2,"e{n}","StatusNotification",{{}}]'.encode(),
+                              seq=10 + 4 * CHUNK_EVENTS + n))
+    closed.time, closed.seq = t + 1, 10 + 4 * CHUNK_EVENTS + 100
+    path = write_capture(tmp_path / "big.jsonl", [opened, *frames, closed])
+    replay = ReplaySession([str(path)], worker_min_bytes=0)
+    replay.start()
+    try:
+        node = parse("severity >= error")
+        early = FilteredRows(replay.index, compile_filter(node, replay.index, frozenset()), needs_analysis=True)
+        early.start()
+        assert replay.loader.wait(60)
+        early.wait(30)
+        state = replay.loader.state
+        assert state.phase == "done" and state.analysed == replay.index.count  # never past 100%
+        late = FilteredRows(replay.index, compile_filter(node, replay.index, frozenset()), needs_analysis=True)
+        late.scan(replay.index.count)
+    finally:
+        replay.stop()
+    assert len(late.matches) >= 20
+    assert list(early.matches) == list(late.matches)
+
+
+def test_identity_and_action_columns_grow_with_the_terminal(tmp_path: Path) -> None:
+    from msgspec.structs import replace as struct_replace
+
+    from tui.rows import RowPainter
+
+    identity = "DE*ABC*E12345678*HPC-CHARGER-NORTH-01"
+    events = session_events(charger=identity)
+    events.insert(-1, struct_replace(events[-2], seq=800, time=events[-2].time + 0.1,
+                                     content=b'[2,"x","SignedFirmwareStatusNotification",{"status":"Idle"}]'))
+    replay = ReplaySession([str(write_capture(tmp_path / "long.jsonl", events))])
+    replay.start()
+    try:
+        assert replay.loader.wait(10)
+        painter = RowPainter(replay.index)
+        call = next(r for r in range(replay.index.count) if replay.index.action_of(r).startswith("Signed"))
+        wide, narrow = painter.plain(call, 240), painter.plain(call, 80)
+        status = next(r for r in range(replay.index.count) if replay.index.action_of(r) == "StatusNotification")
+        status_narrow = painter.plain(status, 80)
+    finally:
+        replay.stop()
+    assert identity in wide and "SignedFirmwareStatusNotification" in wide
+    assert identity not in narrow and len(narrow) == 80  # a small terminal keeps room for the summary
+    assert "StatusNotification " in status_narrow  # 18 characters fit in 80 columns, uncut
+
+
+@pytest.fixture(scope="module")
+def meters(tmp_path_factory: pytest.TempPathFactory):
+    meter_values = ('[2,"mv","MeterValues",{"connectorId":2,"meterValue":[{"timestamp":"2024-01-01T00:00:00Z",'
+                    '"sampledValue":[{"value":"1200","unit":"Wh"},{"value":"16","unit":"A",'
+                    '"measurand":"Current.Import"}]}]}]')
+    path = write_capture(tmp_path_factory.mktemp("meters") / "m.jsonl", session_events(
+        extra=[("charger", meter_values), ("backend", '[3,"mv",{}]')]))
+    replay = ReplaySession([str(path)])
+    replay.start()
+    assert replay.loader.wait(10)
+    yield replay
+    replay.stop()
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('payload.meterValue[*].sampledValue[*].unit == "A"', ["CALL MeterValues"]),
+    ('payload.meterValue[0].sampledValue[1].measurand == "Current.Import"', ["CALL MeterValues"]),
+    ('payload.meterValue[0].sampledValue[5].unit == "A"', []),
+    ('payload.meterValue[*].sampledValue[*].unit == "kWh"', []),
+    ("payload.connectorId == 2 && ocpp.type == CALL", ["CALL MeterValues"]),
+    ('payload.meterValue[*].sampledValue[*].value in {"16" "32"}', ["CALL MeterValues"]),
+])
+def test_payload_paths_reach_into_arrays(meters: ReplaySession, text: str, expected: list[str]) -> None:
+    assert kept(meters, text) == expected

@@ -85,7 +85,7 @@ async def test_proxy_tui_in_a_real_terminal_with_a_real_charge_point() -> None:
     port = free_port()
     tmux = Tmux("proxy")
     command = (f"cd {ROOT} && OCPPSCOPE_HOME={home} TERM=xterm-256color {sys.executable} -m proxy proxy "
-               f"--upstream {central.url} --listen 127.0.0.1:{port} --tui")
+               f"--upstream {central.url} --listen 127.0.0.1:{port} --tui; echo UI-EXITED $?; sleep 30")
     try:
         tmux.start(command)
         screen = await tmux.wait_for("live", "│ connected")
@@ -97,12 +97,16 @@ async def test_proxy_tui_in_a_real_terminal_with_a_real_charge_point() -> None:
             assert "CP-TMUX" in screen
             tmux.keys("2")
             screen = await tmux.wait_for("CP-TMUX", " connected ", "ocpp1.6")
+            tmux.keys("q")  # asks first: the proxy keeps relaying
+            await tmux.wait_for("q again stops the proxy")
+            await charger.call(call.Heartbeat())
             tmux.keys("q")
             closed = await asyncio.wait_for(charger._connection.wait_closed(), 20)  # type: ignore[attr-defined]
             assert closed is None
             assert charger._connection.close_code == 1001, "the relay closed the charger cleanly when the UI quit"  # type: ignore[attr-defined]
-        await tmux.wait_closed()
-        assert not tmux.alive(), "the UI exited"
+        # The UI exited, and the relay's summary was printed after it, as without --tui.
+        screen = await tmux.wait_for("UI-EXITED 0", "── ocppscope summary ──", "chargers 1")
+        assert screen.index("── ocppscope summary ──") < screen.index("UI-EXITED 0")
     finally:
         tmux.kill()
         await central.stop()

@@ -92,8 +92,9 @@ class AnalysisResults:
             self.findings.extend(inspection.findings)
 
     def take(self) -> AnalysisResults:
+        """What was found since the last take, and how many events that covers (each take counts its own)."""
         taken = AnalysisResults(self.pairs, self.findings, self.events)
-        self.pairs, self.findings = [], []
+        self.pairs, self.findings, self.events = [], [], 0
         return taken
 
 
@@ -106,7 +107,7 @@ def analyse(events: Iterable[Event], spec: AnalysisSpec, pipe: Sender) -> None:
     try:
         for event in events:
             add(event, feed(event))
-            if results.events % CHUNK_EVENTS == 0:
+            if results.events == CHUNK_EVENTS:
                 pipe.send(("results", results.take()))
         results.findings.extend(analyzer.finish())
         pipe.send(("done", results.take()))

@@ -35,6 +35,8 @@ TICK_SECONDS = 0.05
 SIDE_VIEWS_EVERY = 0.5
 """Seconds between rebuilds of the chargers, findings and handshakes views (they summarise, so need not
 follow every batch)."""
+QUIT_CONFIRM_SECONDS = 5.0
+"""How long the second ``q`` that stops a proxy may wait for."""
 REPAINT_EVERY = 0.1
 """Seconds between repaints of the frame stream while rows keep coming (followed, or a live stream under a
 scrolled-up view): ten a second, not one per batch."""
@@ -108,6 +110,7 @@ class OcppscopeApp(App[int]):
         self.tick_lags: list[float] = []
         """How late each timer tick ran (seconds), for the benchmark's event-loop lag."""
         self._last_tick: float | None = None
+        self._quit_asked_at: float | None = None
 
     # -- layout ----------------------------------------------------------------------------------------------
 
@@ -141,6 +144,8 @@ class OcppscopeApp(App[int]):
         gc.set_threshold(*GC_THRESHOLDS)
         self._widget("#replay-bar").display = isinstance(self.session, ReplaySession)
         self._widget("#filter-input").display = False
+        if isinstance(self.session, ReplaySession) and not self.session.plays_on_start:
+            self.frame_view.follow = False  # a recording is read from its start; live traffic, and play, follow
         self.session.start()
         if self._initial_filter:
             self.apply_filter(self._initial_filter)
@@ -244,7 +249,10 @@ class OcppscopeApp(App[int]):
     def _update_status(self) -> None:
         status = self.session.status()
         if self.filter_text:
+            shown = self.filter_text if len(self.filter_text) <= 48 else self.filter_text[:47] + "…"
             status.append(" │ filter ", "bold")
+            status.append(shown, "bold cyan")  # the active filter stays in sight while its rows are shown
+            status.append(" ")
             filtered = self._filtered
             if filtered is not None:
                 status.append(f"{len(filtered):,} shown")
@@ -279,6 +287,18 @@ class OcppscopeApp(App[int]):
                             findings_table(findings)))
 
     # -- views -----------------------------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Quit; when quitting stops the proxy this UI runs (``proxy --tui``), only at the second ``q``."""
+        if getattr(self.session, "owns_proxy", False):
+            now = time.monotonic()
+            if self._quit_asked_at is None or now - self._quit_asked_at > QUIT_CONFIRM_SECONDS:
+                self._quit_asked_at = now
+                self.notify("q again stops the proxy and closes every charger's connection (1001); any other key "
+                            "keeps it running", title="stop the proxy?", severity="warning",
+                            timeout=QUIT_CONFIRM_SECONDS)
+                return
+        self.exit()
 
     def action_show(self, view: str) -> None:
         self._widget("#views").current = view
@@ -411,6 +431,8 @@ class OcppscopeApp(App[int]):
             self.refresh_bindings()
 
     def on_key(self, event: object) -> None:
+        if getattr(event, "key", None) != "q":
+            self._quit_asked_at = None  # any other key answers "keep it running"
         field = self._widget("#filter-input")
         if getattr(event, "key", None) == "escape" and field.has_focus:
             field.display = False

@@ -12,6 +12,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from proxy.core import render as safe
 from proxy.core.basic_auth import parse_basic_auth
 from proxy.core.events import AuthSummary, ConnectionOpened, TlsInfo, header
 from proxy.core.findings import RULES, Finding
@@ -26,7 +27,7 @@ def pretty_json(text: str) -> RenderableType:
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
-        return Text(text)
+        return Text(safe.block(text))
     pretty = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
     return Syntax(pretty, "json", theme="ansi_dark", word_wrap=True, background_color="default")
 
@@ -83,13 +84,13 @@ def findings_table(findings: Sequence[Finding]) -> RenderableType:
         head = Text()
         head.append(f"{str(finding.severity).upper():<8}", style)
         head.append(f"{finding.rule}", "bold")
-        head.append(f"  {finding.message}")
+        head.append(f"  {safe.line(finding.message)}")
         parts.append(head)
         rule = RULES.get(finding.rule)
         if rule is not None:
             parts.append(Text(f"  {rule.title}. {rule.explanation}", style="italic"))
         if finding.evidence:
-            evidence = orjson.dumps(finding.evidence, option=orjson.OPT_INDENT_2, default=str).decode()
+            evidence = safe.json_text(finding.evidence, indent=True)
             parts.append(Syntax(evidence, "json", theme="ansi_dark", background_color="default"))
         parts.append(Text(""))
     return Group(*parts)

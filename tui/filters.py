@@ -8,10 +8,18 @@
     "Faulted"                      free text, anywhere in the frame (case-insensitive)
     /idTag":"04[0-9A-F]+/          a regular expression over the frame text
 
+    payload.connectorId == 2 && ocpp.action eq StatusNotification
+    payload.meterValue[*].sampledValue[*].unit == "A"
+    type in {CALL ERROR} && latency gt 1.5s
+
 Fields: charger, conn, action, dir (charger | backend), type (CALL, RESULT, ERROR, RESULTERROR, SEND, INVALID,
-open, close, ping, pong), severity (none < info < warning < error), rule, id, latency (milliseconds), seq,
-text, and the flags ``finding`` and ``bookmark``. Operators: == != < <= > >= contains matches (also ~), and
-&& || ! (also and, or, not) with parentheses. ``==`` on text takes * and ? wildcards.
+open, close, ping, pong, gap), severity (none < info < warning < error), rule, id, latency (a duration: 500ms,
+1.5s, 2min; a bare number is milliseconds), seq, text, and the flags ``finding`` and ``bookmark``; each also
+as ``ocpp.<field>`` the way Wireshark names a protocol's fields. ``payload.<path>`` reads the frame's payload
+(the CALL's, the answer's, or a CALLERROR's details): object members by name, ``[N]`` an array element,
+``[*]`` every element; a comparison holds when any value at the path satisfies it, and never where the path
+is absent. Operators: == != < <= > >= (also eq ne lt le gt ge), contains, matches (also ~), ``in {a b …}``
+(commas optional), and && || ! (also and, or, not) with parentheses. ``==`` on text takes * and ? wildcards.
 
 :func:`parse` turns the text into a tree (errors name the position); :func:`compile_filter` makes the tree a
 predicate over rows of a :class:`~tui.index.FrameIndex`. Predicates that need the frame text read it from the
@@ -80,6 +88,16 @@ class Text:
 
 
 @dataclass(frozen=True)
+class PayloadCompare:
+    """A comparison on the values at ``path`` in the frame's payload (``"*"`` for every array element)."""
+
+    path: tuple[str | int, ...]
+    op: str
+    value: Any
+    position: int
+
+
+@dataclass(frozen=True)
 class Not:
     operand: Node
 
@@ -90,7 +108,7 @@ class BoolOp:
     operands: tuple[Node, ...]
 
 
-Node = Compare | Flag | Text | Not | BoolOp
+Node = Compare | PayloadCompare | Flag | Text | Not | BoolOp
 
 STRING_FIELDS = ("charger", "conn", "action", "rule", "id", "text")
 ENUM_FIELDS = ("dir", "type", "severity")
@@ -101,13 +119,18 @@ _ALIASES = {"direction": "dir", "message_type": "type", "kind": "type", "identit
             "bookmarked": "bookmark", "findings": "finding", "payload": "text", "frame": "text"}
 _OPERATORS = ("==", "!=", ">=", "<=", ">", "<", "contains", "matches", "~")
 _WORD_OPS = {"and": "&&", "or": "||", "not": "!"}
+_WORD_COMPARISONS = {"eq": "==", "ne": "!=", "gt": ">", "lt": "<", "ge": ">=", "le": "<=", "contains": "contains",
+                     "matches": "matches", "in": "in"}
+"""Comparisons written as words, Wireshark's spellings included."""
+_PROTOCOL_PREFIX = "ocpp."
+_PAYLOAD_PREFIX = "payload"
 
 _TOKEN = re.compile(
     r"""\s*(?:
         (?P<string>"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?)
       | (?P<regex>/(?:[^/\\]|\\.)*/?i?)
-      | (?P<op>&&|\|\||==|!=|>=|<=|>|<|~|!|\(|\))
-      | (?P<word>[^\s()!=<>~&|"'/]+)
+      | (?P<op>&&|\|\||==|!=|>=|<=|>|<|~|!|\(|\)|\{|\}|,)
+      | (?P<word>[^\s()!=<>~&|"'/{},]+)
     )""",
     re.VERBOSE,
 )
@@ -201,25 +224,54 @@ class _Parser:
             return _regex_node(token)
         if token.kind != "word":
             raise FilterError(f"unexpected {token.text!r}", token.position)
-        name = _ALIASES.get(token.text.lower(), token.text.lower())
+        lowered = token.text.lower()
+        if lowered.startswith(_PROTOCOL_PREFIX) and lowered[len(_PROTOCOL_PREFIX):] in FIELDS:
+            lowered = lowered[len(_PROTOCOL_PREFIX):]
+        name = _ALIASES.get(lowered, lowered)
+        path = _payload_path(token) if _names_payload(lowered) else None
         following = self.peek()
         is_operator = following is not None and (
             (following.kind == "op" and following.text in _OPERATORS) or
-            (following.kind == "word" and following.text.lower() in ("contains", "matches")))
+            (following.kind == "word" and following.text.lower() in _WORD_COMPARISONS))
         if not is_operator:
             if name in FLAGS:
                 return Flag(name, token.position)
-            if name in FIELDS:
+            if name in FIELDS or path is not None:
                 raise FilterError(f"{token.text} needs a comparison, e.g. {token.text} == …", token.position)
             return Text(token.text, False, token.position)
-        if name not in FIELDS:
-            raise FilterError(f"unknown field {token.text!r} (fields: {', '.join(FIELDS)})", token.position)
+        if name not in FIELDS and path is None:
+            raise FilterError(f"unknown field {token.text!r} (fields: {', '.join(FIELDS)}, payload.…)",
+                              token.position)
         op_token = self.take()
-        op = "matches" if op_token.text == "~" else op_token.text.lower()
+        op = "matches" if op_token.text == "~" else _WORD_COMPARISONS.get(op_token.text.lower(), op_token.text)
+        if op == "in":
+            return self.members(name, path, token.position)
         value_token = self.take()
         if value_token.kind == "op":
             raise FilterError(f"{op} needs a value", value_token.position)
+        if path is not None:
+            return _payload_comparison(path, op, value_token, token.position)
         return _comparison(name, op, value_token, token.position)
+
+    def members(self, name: str, path: tuple[str | int, ...] | None, position: int) -> Node:
+        """``in {a b …}``: true when the field equals any of them (written as the ``||`` of equalities)."""
+        opening = self.take()
+        if opening.text != "{":
+            raise FilterError("in needs a set of values in braces, e.g. in {CALL ERROR}", opening.position)
+        options: list[Node] = []
+        while True:
+            token = self.take()
+            if token.text == "}" and token.kind == "op":
+                break
+            if token.text == "," and token.kind == "op":
+                continue
+            if token.kind == "op":
+                raise FilterError(f"unexpected {token.text!r} in the set", token.position)
+            options.append(_payload_comparison(path, "==", token, position) if path is not None
+                           else _comparison(name, "==", token, position))
+        if not options:
+            raise FilterError("the set is empty", opening.position)
+        return options[0] if len(options) == 1 else BoolOp("||", tuple(options))
 
 
 def _unquote(token: _Token) -> str:
@@ -271,14 +323,66 @@ def _comparison(name: str, op: str, token: _Token, position: int) -> Compare:
     return Compare(name, op, raw, position)
 
 
+_PATH_STEP = re.compile(r"\.([^.\[\]]+)|\[(\*|\d+)\]")
+
+
+def _names_payload(word: str) -> bool:
+    """``payload.…`` or ``payload[…]``: a path into the payload (``payload`` alone is the frame text)."""
+    return word.startswith(_PAYLOAD_PREFIX) and word[len(_PAYLOAD_PREFIX):][:1] in (".", "[")
+
+
+def _payload_path(token: _Token) -> tuple[str | int, ...]:
+    text = token.text[len(_PAYLOAD_PREFIX):]
+    steps: list[str | int] = []
+    at = 0
+    while at < len(text):
+        match = _PATH_STEP.match(text, at)
+        if match is None:
+            raise FilterError(f"cannot read the payload path {token.text!r} (e.g. payload.meterValue[*].timestamp)",
+                              token.position + len(_PAYLOAD_PREFIX) + at)
+        key, element = match.groups()
+        steps.append(key if key is not None else "*" if element == "*" else int(element))
+        at = match.end()
+    return tuple(steps)
+
+
+def _payload_comparison(path: tuple[str | int, ...], op: str, token: _Token, position: int) -> PayloadCompare:
+    if token.kind == "regex" or op == "matches":
+        raw = token.text.strip("/") if token.kind == "regex" else _unquote(token) if token.kind == "string" \
+            else token.text
+        return PayloadCompare(path, "matches", _compile_regex(raw, token.position), position)
+    if token.kind == "string":
+        return PayloadCompare(path, op, _unquote(token), position)
+    return PayloadCompare(path, op, _json_literal(token.text), position)
+
+
+def _json_literal(text: str) -> Any:
+    """A bare value: a number, true, false or null when it reads as one, else the word itself."""
+    lowered = text.lower()
+    if lowered in ("true", "false", "null"):
+        return {"true": True, "false": False, "null": None}[lowered]
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return number if math.isfinite(number) else text
+
+
+_DURATIONS = (("ms", 1.0), ("us", 0.001), ("min", 60_000.0), ("s", 1000.0), ("m", 60_000.0))
+
+
 def _number(name: str, raw: str, position: int) -> float:
     text = raw.strip().lower()
     scale = 1.0
     if name == "latency":
-        if text.endswith("ms"):
-            text = text[:-2]
-        elif text.endswith("s"):
-            text, scale = text[:-1], 1000.0
+        for unit, milliseconds in _DURATIONS:
+            if text.endswith(unit):
+                text, scale = text[: -len(unit)], milliseconds
+                break
     try:
         return float(text) * scale
     except ValueError:
@@ -337,6 +441,8 @@ class RowText:
         self._row = -1
         self._text = ""
         self._record: dict[str, Any] = {}
+        self._payload_row = -1
+        self._payload: Any = None
 
     def record(self, row: int) -> dict[str, Any]:
         if row != self._row:
@@ -348,6 +454,24 @@ class RowText:
     def text(self, row: int) -> str:
         self.record(row)
         return self._text
+
+    def payload(self, row: int) -> Any:
+        """The frame's payload (None when the row is no OCPP-J frame), decoded once per row."""
+        record = self.record(row)
+        if self._payload_row != row:
+            self._payload_row = row
+            self._payload = None
+            text = record.get("text")
+            if text is not None:
+                try:
+                    frame = orjson.loads(text)
+                except orjson.JSONDecodeError:
+                    frame = None
+                if type(frame) is list and frame and type(frame[0]) is int:
+                    at = _PAYLOAD_AT.get(frame[0])
+                    if at is not None and at < len(frame):
+                        self._payload = frame[at]
+        return self._payload
 
 
 def frame_text(record: dict[str, Any]) -> str:
@@ -400,6 +524,8 @@ def _compile(node: Node, index: FrameIndex, text: RowText, bookmarks: Collection
             return lambda row: row in bookmarks
         findings = index.findings
         return lambda row: row in findings
+    if isinstance(node, PayloadCompare):
+        return _payload_test(node, text)
     if isinstance(node, Text):
         if node.regex:
             search = re.compile(node.pattern).search
@@ -410,7 +536,7 @@ def _compile(node: Node, index: FrameIndex, text: RowText, bookmarks: Collection
 
 
 def _cost(node: Node) -> int:
-    if isinstance(node, Text):
+    if isinstance(node, Text | PayloadCompare):
         return 2
     if isinstance(node, Compare) and node.field in ("text", "id"):
         return 2
@@ -455,6 +581,74 @@ def _compare(node: Compare, index: FrameIndex, text: RowText) -> Predicate:
     if op == "==":
         return lambda row: equal(getter(row))
     return lambda row: not equal(getter(row))
+
+
+_PAYLOAD_AT = {2: 3, 3: 2, 4: 4, 5: 4, 6: 3}
+"""OCPP-J message type → where its payload is (a CALLERROR's details; a 2.1 SEND's payload)."""
+
+
+def _payload_test(node: PayloadCompare, text: RowText) -> Predicate:
+    path, op, value = node.path, node.op, node.value
+    if op == "matches":
+        def holds(got: Any) -> bool:
+            return type(got) is str and value.search(got) is not None
+    elif op == "contains":
+        needle = value.lower() if type(value) is str else value
+
+        def holds(got: Any) -> bool:
+            if type(got) is str:
+                return type(needle) is str and needle in got.lower()
+            return type(got) is list and needle in got
+    elif op in ("==", "!="):
+        def holds(got: Any) -> bool:
+            return _same(got, value)
+    else:
+        order = _ORDER[op]
+
+        def holds(got: Any) -> bool:
+            if _is_number(got) and _is_number(value):
+                return order(got, value)
+            return type(got) is str and type(value) is str and order(got, value)
+
+    def test(row: int) -> bool:
+        values = list(_values_at(text.payload(row), path))
+        if not values:
+            return False  # absent: no comparison holds, != included (as in Wireshark)
+        if op == "!=":
+            return not any(holds(got) for got in values)
+        return any(holds(got) for got in values)
+
+    return test
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) in (int, float)
+
+
+def _same(got: Any, value: Any) -> bool:
+    if _is_number(got) and _is_number(value):
+        return got == value
+    if type(got) is str and type(value) is str:
+        return _equality(value)(got)
+    if type(value) is str and _is_number(got):
+        return str(got) == value  # payload.connectorId == "1" for a charger that sends 1
+    return got == value and type(got) is type(value)
+
+
+def _values_at(value: Any, path: tuple[str | int, ...]) -> Any:
+    if not path:
+        yield value
+        return
+    step, rest = path[0], path[1:]
+    if step == "*":
+        if type(value) is list:
+            for item in value:
+                yield from _values_at(item, rest)
+    elif type(step) is int:
+        if type(value) is list and step < len(value):
+            yield from _values_at(value[step], rest)
+    elif type(value) is dict and step in value:
+        yield from _values_at(value[step], rest)
 
 
 def _equality(value: str) -> Callable[[str | None], bool]:

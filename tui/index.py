@@ -18,20 +18,24 @@ import os
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from proxy.capture.format import decoders
 from proxy.core.connection import identity_from_path
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, Ping
+from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Gap, Message, Ping
 from proxy.core.findings import Finding, Severity
 from proxy.core.frames import Frame, decode
 from proxy.core.protocol import MessageType
+from proxy.core.secrets import may_name_secret
+
+if TYPE_CHECKING:
+    from proxy.capture.redact import Redactor
 
 # Row kinds. Frames keep their OCPP message type; everything else is a connection event.
-OPEN, CLOSE, PING, PONG, CALL, RESULT, ERROR, RESULTERROR, SEND, INVALID = range(10)
-KIND_NAMES = ("open", "close", "ping", "pong", "CALL", "RESULT", "ERROR", "RESULTERROR", "SEND", "INVALID")
+OPEN, CLOSE, PING, PONG, CALL, RESULT, ERROR, RESULTERROR, SEND, INVALID, GAP = range(11)
+KIND_NAMES = ("open", "close", "ping", "pong", "CALL", "RESULT", "ERROR", "RESULTERROR", "SEND", "INVALID", "gap")
 KIND_OF_TYPE = {
     MessageType.CALL: CALL,
     MessageType.CALLRESULT: RESULT,
@@ -63,6 +67,19 @@ class ConnInfo:
     status: int = 101
     subprotocol: str | None = None
     frames: int = 0
+
+
+def screen_redactor() -> Redactor:
+    """The redactor of what the UI shows, made on first need (it reads this installation's salt)."""
+    global _SCREEN_REDACTOR
+    if _SCREEN_REDACTOR is None:
+        from proxy.capture.redact import Redactor, installation_salt
+
+        _SCREEN_REDACTOR = Redactor(installation_salt())
+    return _SCREEN_REDACTOR
+
+
+_SCREEN_REDACTOR: Redactor | None = None
 
 
 @dataclass
@@ -124,6 +141,12 @@ class FrameIndex:
         self.action_ids: dict[str, int] = {"": 0}
         self.findings: dict[int, list[Finding]] = {}
         self.placed: list[PlacedFinding] = []
+        self.longest_charger = 0
+        self.longest_action = 0
+        """The widest identity and action indexed so far, in characters: the frame view's columns grow to them."""
+        self.injected: dict[int, str] = {}
+        """Rows of ocppscope's own traffic, as the capture recorded it: injected CALLs ("call") and their
+        held-back answers ("answer")."""
         self._seq_sorted = True
         self._seq_rows: dict[int, int] | None = None
         self._waiting: list[tuple[int, int, float | None]] = []
@@ -161,6 +184,8 @@ class FrameIndex:
                 direction = DIRECTION_CODE[event.direction]  # type: ignore[union-attr]
                 if frame.action is not None:  # type: ignore[union-attr]
                     action = action_no(frame.action)  # type: ignore[union-attr]
+                if event.injected:  # type: ignore[union-attr]
+                    self.injected[row] = "call" if kind == CALL else "answer"
                 info.frames += 1
             elif kind_type is ConnectionOpened:
                 assert isinstance(event, ConnectionOpened)
@@ -169,9 +194,13 @@ class FrameIndex:
                 info.status = event.status
                 info.subprotocol = event.subprotocol
                 info.charger = identity_from_path(event.path)
+                if info.charger is not None and len(info.charger) > self.longest_charger:
+                    self.longest_charger = len(info.charger)
             elif kind_type is ConnectionClosed:
                 kind = CLOSE
                 info.close_row = row
+            elif kind_type is Gap:
+                kind = GAP
             else:
                 assert isinstance(event, Ping)
                 kind = PONG if event.pong else PING
@@ -217,6 +246,7 @@ class FrameIndex:
         if number is None:
             number = self.action_ids[action] = len(self.actions)
             self.actions.append(action)
+            self.longest_action = max(self.longest_action, len(action))
         return number
 
     def pair(self, seq: int, call_seq: int, latency: float | None) -> bool:
@@ -291,8 +321,13 @@ class FrameIndex:
         return self.files[self.file[row]].read(self.offset[row], self.length[row])
 
     def record(self, row: int) -> dict[str, Any]:
-        """The capture record of ``row``, read back from its file."""
-        return orjson.loads(self.raw(row))
+        """The capture record of ``row``, read back from its file; a frame's secrets are redacted for the
+        screen, even from a capture recorded with --no-redact."""
+        record = orjson.loads(self.raw(row))
+        text = record.get("text")
+        if type(text) is str and may_name_secret(text):
+            record["text"] = screen_redactor().text(text)
+        return record
 
     def event(self, row: int) -> Event | None:
         """The event of ``row``, decoded again from its record."""

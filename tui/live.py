@@ -33,8 +33,10 @@ class LiveSession(Session):
     live = True
 
     def __init__(self, url: str, token: str, *, title: str | None = None, reconnect: bool = True,
-                 notes: list[str] | None = None, spec: AnalysisSpec | None = None) -> None:
+                 notes: list[str] | None = None, spec: AnalysisSpec | None = None, owns_proxy: bool = False) -> None:
         super().__init__()
+        self.owns_proxy = owns_proxy
+        """Quitting this UI stops the proxy (``proxy --tui``), so ``q`` asks first; attached UIs just detach."""
         self.spec = spec
         """Analysis options and profiles for checking injected CALLs (the proxy's own, when known)."""
         self.url = url

@@ -25,6 +25,7 @@ from tui.index import (
     FRAME_KINDS,
     FROM_BACKEND,
     FROM_CHARGER,
+    GAP,
     INVALID,
     KIND_NAMES,
     OPEN,
@@ -129,6 +130,8 @@ def record_facts(kind: int, record: dict[str, Any]) -> RowFacts:
         return RowFacts("", f"{code if code is not None else 'no code'} {reason!r} by {record.get('closed_by')}")
     if kind in (PING, PONG):
         return RowFacts("", f"{len(record.get('b64', '')) * 3 // 4} B")
+    if kind == GAP:
+        return RowFacts("", f"{record.get('frames')} event(s) relayed but not recorded: {record.get('reason') or ''}")
     return RowFacts("", "")
 
 
@@ -137,8 +140,9 @@ class RowPainter:
 
     def __init__(self, index: FrameIndex, injected: Mapping[int, str] | None = None) -> None:
         self.index = index
-        self.injected = injected if injected is not None else {}
-        """Rows of injected CALLs ("call") and their held-back answers ("answer"), marked » and «."""
+        self.injected = injected if injected is not None else index.injected
+        """Rows of injected CALLs ("call") and their held-back answers ("answer"), marked » and «: those a live
+        session saw injected, else those the capture recorded as such."""
         self._facts: OrderedDict[int, RowFacts] = OrderedDict()
 
     def facts(self, row: int) -> RowFacts:
@@ -176,10 +180,12 @@ class RowPainter:
         parts: list[tuple[str, Style | None]] = [
             ("★" if bookmarked else _INJECTED_MARKS.get(self.injected.get(row, ""), " "), _STAR),
             (clock(index.time[row]) + " ", DIM),
-            (_fit(index.charger_of(row) or "?", 12 if wide else 8) + " ", None),
+            (_fit(index.charger_of(row) or "?", _grown(index.longest_charger, 12 if wide else 8, width // 6)) + " ",
+             None),
             (arrow + " ", None),
             (_fit(name, 6) + " ", KIND_STYLES.get(kind)),
-            (_fit(action, 24 if wide else 17) + " ", SEVERITY_STYLES.get(severity) if severity >= 2 else None),
+            (_fit(action, _grown(index.longest_action, 24 if wide else 17, width // 4)) + " ",
+             SEVERITY_STYLES.get(severity) if severity >= 2 else None),
             (_fit(latency_text(index.latency_of(row)), 6, right=True) + " ", DIM),
             (badge, SEVERITY_STYLES.get(severity) if findings else None),
         ]
@@ -205,9 +211,15 @@ class RowPainter:
         if kind == OPEN:
             info = index.conn_info(row)
             return f"{info.status} {info.subprotocol or ''}".strip()
-        if kind in (PING, PONG):
+        if kind in (PING, PONG, GAP):
             return ""
         return index.action_of(row)
+
+
+def _grown(longest: int, least: int, most: int) -> int:
+    """A column as wide as its widest value, never narrower than ``least`` nor wider than ``most`` (a share of
+    the view) unless ``least`` is."""
+    return max(least, min(longest, most))
 
 
 def _fit(text: str, width: int, *, right: bool = False) -> str:

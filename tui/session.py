@@ -65,6 +65,11 @@ class ReplaySession(Session):
         names = [os.path.basename(path) for path in self.paths]
         self.title = names[0] + (f" (+{len(names) - 1})" if len(names) > 1 else "")
 
+    @property
+    def plays_on_start(self) -> bool:
+        """``--play``: the playhead runs from the start, and the view follows it."""
+        return self._play_on_start
+
     def start(self) -> None:
         self.loader.start()
         if self._play_on_start:

@@ -20,6 +20,7 @@ from proxy.core.events import (
     ConnectionOpened,
     Direction,
     Event,
+    Gap,
     Message,
     Ping,
     TlsInfo,
@@ -83,6 +84,8 @@ def encode_event(event: Event) -> Record:
         return encode_close(event)  # type: ignore[arg-type]
     if kind is Ping:
         return _encode_ping(event)  # type: ignore[arg-type]
+    if kind is Gap:
+        return _encode_gap(event)  # type: ignore[arg-type]
     raise TypeError(f"not an ocppscope event: {event!r}")
 
 
@@ -99,6 +102,10 @@ def encode_message(event: Message) -> Record:
         record["binary"] = True
     if event.redacted:
         record["redacted"] = True
+    if event.cut:
+        record["cut"] = True
+    if event.injected:
+        record["injected"] = True
     return record
 
 
@@ -149,13 +156,23 @@ def _encode_ping(event: Ping) -> Record:
     return record
 
 
+def _encode_gap(event: Gap) -> Record:
+    record: Record = {"type": "gap", "seq": event.seq, "t": event.time, "conn": event.conn_id,
+                      "frames": event.frames}
+    if event.since is not None:
+        record["since"] = event.since
+    if event.reason:
+        record["reason"] = event.reason
+    return record
+
+
 def _fields(obj: Any, names: tuple[str, ...]) -> Record:
     return {name: value for name in names if (value := getattr(obj, name)) is not None}
 
 
 # -- records to events ---------------------------------------------------------------------------------
 
-MESSAGE_FIELDS_SET = ("conn_id", "time", "direction", "content", "is_text", "seq", "redacted")
+MESSAGE_FIELDS_SET = ("conn_id", "time", "direction", "content", "is_text", "seq", "redacted", "cut", "injected")
 """The fields :func:`decode_message` passes positionally; a test keeps it equal to Message's fields."""
 
 
@@ -168,6 +185,8 @@ class TextMessageRecord(msgspec.Struct, tag_field="type", tag="msg"):
     dir: Direction
     text: str
     redacted: bool = False
+    cut: bool = False
+    injected: bool = False
 
 
 decode_text_message = msgspec.json.Decoder(TextMessageRecord).decode
@@ -190,7 +209,8 @@ def decode_message(record: Record) -> Message:
     seq = record["seq"]
     if type(conn) is not str or (type(time) is not float and type(time) is not int) or type(seq) is not int:
         raise ValueError("msg record needs a string conn, a number t and an integer seq")
-    return Message(conn, time, DIRECTIONS[record["dir"]], content, is_text, seq, record.get("redacted") is True)
+    return Message(conn, time, DIRECTIONS[record["dir"]], content, is_text, seq, record.get("redacted") is True,
+                   record.get("cut") is True, record.get("injected") is True)
 
 
 def _decode_open(record: Record) -> ConnectionOpened:
@@ -251,16 +271,48 @@ def _decoder_ping(pong: bool) -> Callable[[Record], Ping]:
     return decode
 
 
+def _decode_gap(record: Record) -> Gap:
+    frames = _integer(record, "frames")
+    if frames < 0:
+        raise ValueError("frames must not be negative")
+    return Gap(
+        conn_id=_text(record, "conn"),
+        time=_number(record, "t"),
+        frames=frames,
+        since=_optional(record, "since", (int, float), "a number"),
+        reason=_optional_text(record, "reason") or "",
+        seq=_integer(record, "seq"),
+    )
+
+
 _DECODERS: dict[str, Callable[[Record], Event]] = {
     "msg": decode_message,
     "open": _decode_open,
     "close": _decode_close,
     "ping": _decoder_ping(False),
     "pong": _decoder_ping(True),
+    "gap": _decode_gap,
 }
 
 DECODE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, binascii.Error)
 """What :func:`decode_record` raises for a record of the wrong shape."""
+
+
+PLAUSIBLE_TIMES = (0.0, 4_102_444_800.0)
+"""Event times a recording can have: from 1970 to 2100. Anything else (negative, year 9999, 1e300, NaN) is a
+damaged or hand-made record, and beyond the calendar no report could even print it."""
+MAX_SEQ = 2**63 - 1
+
+
+def implausible(event: Event) -> str | None:
+    """Why ``event``'s time or sequence number cannot be true, or None when both can."""
+    time = event.time
+    if not PLAUSIBLE_TIMES[0] <= time <= PLAUSIBLE_TIMES[1]:  # also False for NaN
+        return f"time t={time!r} is not a plausible recording time (1970 to 2100)"
+    seq = event.seq
+    if not 0 <= seq <= MAX_SEQ:
+        return f"sequence number {seq} is outside 0 to 2^63-1"
+    return None
 
 
 def decoders() -> dict[str, Callable[[Record], Event]]:

@@ -32,18 +32,30 @@ def json_values(handle: BinaryIO, report: ReadReport) -> Iterator[tuple[int, Any
 
 
 def _lines(handle: BinaryIO, report: ReadReport) -> Iterator[tuple[int, Any]]:
+    number = 0
     for number, line in enumerate(handle, 1):
         if number == 1:
             line = line.removeprefix(b"\xef\xbb\xbf")
         try:
-            yield number, orjson.loads(line)
+            value = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
             if not line.strip():
                 continue
             if not line.endswith(b"\n") and line.lstrip().startswith(b"{"):
                 report.truncated(number, "incomplete JSON record")
-                return
-            raise SourceError(report.source, f"not valid JSON ({exc})", number) from None
+                break
+            # orjson refuses some JSON the standard library reads: integers beyond 64 bits, NaN, lone surrogates.
+            try:
+                value = json.loads(line)
+            except RecursionError:
+                report.unusable_line(number, "a record nested too deep to read")
+                continue
+            except ValueError:
+                report.unusable_line(number, f"not valid JSON ({exc})")
+                continue
+        report.lines = number
+        yield number, value
+    report.lines = number
 
 
 def _array_elements(handle: BinaryIO, report: ReadReport) -> Iterator[tuple[int, Any]]:

@@ -1,216 +1,80 @@
-"""Importers for the CSMS logs people paste into bug reports.
+"""Importers for the logs people paste into bug reports: CSMS logs, library logs and chargers' own logs.
 
-Formats (examples in tests/data/logs/, with where each shape was seen in tests/data/logs/SOURCES.md):
+Formats (``--input-format`` names; an example line of each in docs/capture-format.md, test files in
+tests/data/logs/, where each shape was seen in tests/data/logs/SOURCES.md):
 
-``ocpp-go``
-    ocpp-go and evcc: ``[ocpp  ] TRACE 2024/07/11 17:12:57 recv EVB-P21302000: [2,…]`` (``recv``/``received``,
-    ``send``/``sent``), ocpp-go's own ``received JSON message from CP01: …`` / ``sent JSON message to CP01: …``
-    (also inside logrus ``msg="…"``), and evcc's ``charge point connected: ID`` / ``disconnected``.
-``home-assistant``
-    The Home Assistant OCPP integration, which logs through the ``ocpp`` package:
-    ``2025-01-30 14:41:45.253 INFO (MainThread) [ocpp] CP01: receive message [2,…]`` and ``… CP01: send […]``
-    (``send message`` in newer versions; ``INFO:ocpp:CP01: send …`` from plain Python logging). Older
-    versions pretty-printed frames over several lines; those lines are joined back.
-``steve``
-    SteVe's WebSocketLogger: ``[INFO ] 2023-10-13 07:53:58,463 de.rwth.idsg.steve.ocpp.ws.WebSocketLogger
-    (qtp…) - [chargeBoxId=CP01, sessionId=…] Received: […]`` / ``Sending: […]``, plus connection established /
-    closed (with its close code), pings and pongs. The session id becomes the connection id.
-``plain``
-    ``<timestamp> [<charger>] <direction> <frame>``: an ISO 8601 time (or epoch seconds), an optional charger
-    identity, a direction (``cp-to-csms``/``csms-to-cp``, ``CP->CSMS``/``CSMS->CP``, or an arrow with the
-    charger on the left: ``->``, ``→``, ``>>``, ``>`` for charger to backend), then the frame.
+``ocpp-go``, ``home-assistant``, ``ocpp-python``, ``steve``, ``plain``
+    Backend logs, see :mod:`proxy.capture.logs_backends`.
+``charger``, ``everest``
+    Charge points' own logs, see :mod:`proxy.capture.logs_chargers`.
 
-Whether "received" means "from the charger" depends on who wrote the log. SteVe is always a backend; for
-ocpp-go and Home Assistant the first CALL with a one-way action (BootNotification, RemoteStartTransaction…)
+Every format is read through the same steps: prefixes taken off (:mod:`~proxy.capture.logs_prefix`), frames
+put back together (:mod:`~proxy.capture.logs_shapes`), the log put in wire order
+(:mod:`~proxy.capture.logs_order`), times read in the zone the log printed or ``--log-timezone``
+(:class:`~proxy.capture.times.LogClock`). Whether "received" means "from the charger" depends on who wrote the
+log: the format says so, or the first CALL of a one-way action (BootNotification, RemoteStartTransaction…)
 decides, backend if nothing does. Lines that are not OCPP traffic are counted and reported, never dropped
 silently.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Iterable, Iterator
 
 import orjson
 
+from proxy.capture.logs_backends import parse_home_assistant, parse_ocpp_go, parse_ocpp_python, parse_plain, parse_steve
+from proxy.capture.logs_chargers import parse_charger, parse_everest
+from proxy.capture.logs_entry import LogEntry, LogFormat, Role
+from proxy.capture.logs_json import json_extent, starts_frame
+from proxy.capture.logs_order import WireOrder, in_time_order
+from proxy.capture.logs_prefix import SyslogTime, clean_line, looks_like_record
+from proxy.capture.logs_shapes import (
+    MAX_CONTINUATION_LINES,
+    Shapes,
+    join_lines,
+    join_records,
+    jsonish,
+    mark_cut,
+    split_glued,
+)
 from proxy.capture.report import ReadReport
 from proxy.capture.synthetic import SyntheticConnections
-from proxy.capture.times import parse_time
+from proxy.capture.times import LOCAL_ZONE, LogClock
 from proxy.core.events import Direction, Event, Message, Ping
 from proxy.core.protocol import VERSIONS, action_direction
 
-Role = Literal["backend", "charger"]
-EntryKind = Literal["frame", "open", "close", "ping", "pong"]
+__all__ = ["LOG_FORMATS", "LogEntry", "LogFormat", "LogImporter", "read_log", "sniff_log_format"]
 
 _UNDECIDED_LIMIT = 10_000
 """Entries held back while the log's author (backend or charger) is unknown."""
-_MAX_CONTINUATION_LINES = 5_000
-
-
-@dataclass(slots=True)
-class LogEntry:
-    """One line (or pretty-printed frame) of OCPP traffic found in a log."""
-
-    line: int
-    kind: EntryKind
-    charger: str | None
-    time: float | None = None
-    inbound: bool | None = None
-    """For frames, pings, pongs: whether the log's author received it (None when ``direction`` is given)."""
-    direction: Direction | None = None
-    text: str = ""
-    session: str | None = None
-    code: int | None = None
-    reason: str = ""
-
-
-LineParser = Callable[[str, int], LogEntry | None]
-
-
-@dataclass(frozen=True, slots=True)
-class LogFormat:
-    name: str
-    parse: LineParser
-    author: Role | None
-    """Who writes this log; None when the traffic must tell."""
-
-
-def _time(pattern: re.Pattern[str], text: str) -> float | None:
-    match = pattern.search(text)
-    if match is None:
-        return None
-    try:
-        return parse_time(match.group(1))
-    except ValueError:
-        return None
-
-
-# -- ocpp-go / evcc -------------------------------------------------------------------------------------
-
-_GO_TIME = re.compile(r"(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)?|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?"
-                      r"(?:Z|[+-]\d\d:?\d\d)?)")
-_GO_LINE = re.compile(
-    r"(?:\b(?P<verb>recv|received|send|sent) (?P<id>[^\s:]+): ?(?P<frame>[\[{].*)"
-    r"|\b(?P<jverb>received JSON message from|sent JSON message to) (?P<jid>[^\s:]+): ?(?P<jframe>.*)"
-    r"|\bcharge point (?P<event>connected|disconnected): *(?P<eid>\S+))$"
-)
-_LOGRUS = re.compile(r'\bmsg="(?P<msg>(?:[^"\\]|\\.)*)"')
-
-
-def parse_ocpp_go(line: str, number: int) -> LogEntry | None:
-    text = line
-    logrus = _LOGRUS.search(line)
-    if logrus is not None:
-        try:
-            text = orjson.loads(f'"{logrus["msg"]}"')
-        except orjson.JSONDecodeError:
-            text = logrus["msg"].replace('\\"', '"').replace("\\\\", "\\")
-    match = _GO_LINE.search(text)
-    if match is None:
-        return None
-    time = _time(_GO_TIME, line[: logrus.start() if logrus else match.start()])
-    if match["event"]:
-        kind: EntryKind = "open" if match["event"] == "connected" else "close"
-        return LogEntry(number, kind, match["eid"], time)
-    if match["jverb"]:
-        return LogEntry(number, "frame", match["jid"], time, inbound=match["jverb"].startswith("received"),
-                        text=match["jframe"])
-    return LogEntry(number, "frame", match["id"], time, inbound=match["verb"].startswith("rec"),
-                    text=match["frame"])
-
-
-# -- Home Assistant / the ocpp package ------------------------------------------------------------------
-
-_HA_TIME = re.compile(r"(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?)")
-_HA_LINE = re.compile(
-    r"(?:\[(?:custom_components\.)?ocpp[\w.]*\] +|\b[A-Z]+:(?:custom_components\.)?ocpp[\w.]*:)"
-    r"(?P<id>[^\s:][^:]*?): (?P<verb>receive message|send message|send) (?P<frame>[\[{].*)$"
-)
-
-
-def parse_home_assistant(line: str, number: int) -> LogEntry | None:
-    match = _HA_LINE.search(line)
-    if match is None:
-        return None
-    return LogEntry(number, "frame", match["id"], _time(_HA_TIME, line[: match.start()]),
-                    inbound=match["verb"] == "receive message", text=match["frame"])
-
-
-# -- SteVe ----------------------------------------------------------------------------------------------
-
-_STEVE_TIME = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:[.,]\d+)?)")
-_STEVE_LINE = re.compile(
-    r"\[chargeBoxId=(?P<id>[^,\]]*),\s*sessionId=(?P<session>[^\]]*)\]\s+"
-    r"(?:(?P<verb>Received|Sending):\s?(?P<frame>.*)"
-    r"|(?P<event>Connection is established|Connection is closed, status: *(?P<status>.*)"
-    r"|Sending ping message|Received pong message))\s*$"
-)
-_CLOSE_STATUS = re.compile(r"code=(?P<code>\d+)(?:,\s*reason=(?P<reason>.*?))?\]")
-
-
-def parse_steve(line: str, number: int) -> LogEntry | None:
-    match = _STEVE_LINE.search(line)
-    if match is None:
-        return None
-    time = _time(_STEVE_TIME, line[: match.start()])
-    charger = match["id"]
-    session = match["session"]
-    if match["verb"]:
-        return LogEntry(number, "frame", charger, time, inbound=match["verb"] == "Received",
-                        text=match["frame"], session=session)
-    event = match["event"]
-    if event == "Connection is established":
-        return LogEntry(number, "open", charger, time, session=session)
-    if event == "Sending ping message":
-        return LogEntry(number, "ping", charger, time, inbound=False, session=session)
-    if event == "Received pong message":
-        return LogEntry(number, "pong", charger, time, inbound=True, session=session)
-    status = _CLOSE_STATUS.search(match["status"] or "")
-    code = int(status["code"]) if status else None
-    reason = status["reason"] if status and status["reason"] not in (None, "null") else ""
-    return LogEntry(number, "close", charger, time, session=session, code=code, reason=reason or "")
-
-
-# -- plain ----------------------------------------------------------------------------------------------
-
-_PLAIN_LINE = re.compile(
-    r"^\s*(?P<ts>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?|\d{9,10}(?:\.\d+)?)\s+"
-    r"(?:(?P<id>[^\s\[]+)\s+)??"
-    r"(?P<dir>cp-to-csms|csms-to-cp|cp->csms|csms->cp|cp->cs|cs->cp|->|<-|→|←|>>|<<|>|<)\s+"
-    r"(?P<frame>\S.*)$",
-    re.IGNORECASE,
-)
-_FROM_CHARGER_TOKENS = frozenset({"cp-to-csms", "cp->csms", "cp->cs", "->", "→", ">>", ">"})
-
-
-def parse_plain(line: str, number: int) -> LogEntry | None:
-    match = _PLAIN_LINE.match(line)
-    if match is None:
-        return None
-    stamp = match["ts"]
-    try:
-        time = float(stamp) if stamp[4:5] != "-" else parse_time(stamp)
-    except ValueError:
-        time = None
-    direction = (Direction.FROM_CHARGER if match["dir"].lower() in _FROM_CHARGER_TOKENS
-                 else Direction.FROM_BACKEND)
-    return LogEntry(number, "frame", match["id"], time, direction=direction, text=match["frame"])
-
 
 LOG_FORMATS: dict[str, LogFormat] = {
-    "ocpp-go": LogFormat("ocpp-go", parse_ocpp_go, None),
-    "home-assistant": LogFormat("home-assistant", parse_home_assistant, None),
-    "steve": LogFormat("steve", parse_steve, "backend"),
-    "plain": LogFormat("plain", parse_plain, None),
+    fmt.name: fmt for fmt in (
+        LogFormat("ocpp-go", parse_ocpp_go, None,
+                  '[ocpp  ] TRACE 2024/07/11 17:12:57 recv WB-4711: [2,"b2f9-0001","BootNotification",{…}]'),
+        LogFormat("home-assistant", parse_home_assistant, None,
+                  '2025-01-30 14:41:45.001 INFO (MainThread) [ocpp] Garage_EV: receive message [2,"7f0c…",…]'),
+        LogFormat("ocpp-python", parse_ocpp_python, None,
+                  'INFO:ocpp:CP_1: send [2,"d886…","BootNotification",{"chargePointModel":"Optimus",…}]'),
+        LogFormat("steve", parse_steve, "backend",
+                  "[INFO ] 2023-10-13 07:55:01,338 de.rwth.idsg.steve.ocpp.ws.WebSocketLogger (qtp…) - "
+                  '[chargeBoxId=TG2, sessionId=d726…] Received: [2,"66606270","BootNotification",{…}]'),
+        LogFormat("plain", parse_plain, None,
+                  '2024-03-01T08:00:00.000Z CS-PLAIN-1 cp-to-csms [2,"p-1","BootNotification",{…}]'),
+        LogFormat("everest", parse_everest, "charger",
+                  "2024-05-21T15:17:02.094Z: ChargePoint>CentralSystem BootNotification (frame on the next lines)"),
+        LogFormat("charger", parse_charger, "charger",
+                  '12:00:01.120 [OCPP] TX: [2,"42","Heartbeat",{}] or [MO] Recv: [3,"42",{…}]'),
+    )
 }
 
 
 def sniff_log_format(lines: Iterable[str]) -> str | None:
-    """The log format most of ``lines`` parse as, or None if none of them does."""
+    """The log format most of ``lines`` parse as (the first listed on a tie), or None if none of them does."""
     scores = dict.fromkeys(LOG_FORMATS, 0)
-    for number, line in enumerate(lines, 1):
+    for number, raw in enumerate(lines, 1):
+        line, _ = clean_line(raw)
         for name, fmt in LOG_FORMATS.items():
             if fmt.parse(line, number) is not None:
                 scores[name] += 1
@@ -218,67 +82,120 @@ def sniff_log_format(lines: Iterable[str]) -> str | None:
     return best if scores[best] else None
 
 
-# -- entries to events ----------------------------------------------------------------------------------
-
-_CONTINUATION = re.compile(r'\s*(?:[{}\]",:\-]|\d(?!\d{3}-\d\d-\d\d)|\[(?![A-Za-z])|true|false|null)')
-
-
-def _complete_json(text: str) -> bool:
-    try:
-        orjson.loads(text.encode("utf-8", "surrogateescape"))
-    except orjson.JSONDecodeError:
-        return False
-    return True
-
-
 class LogImporter:
-    """Turns the lines of one log into events: joins pretty-printed frames, decides who wrote the log,
-    opens a connection per charger (or session) and closes it where the log says so."""
+    """Turns the lines of one log into events: puts frames back together, orders them as on the wire, decides
+    who wrote the log, opens a connection per charger (or session) and closes it where the log says so."""
 
-    def __init__(self, fmt: LogFormat, report: ReadReport) -> None:
+    def __init__(self, fmt: LogFormat, report: ReadReport, zone: str = LOCAL_ZONE) -> None:
         self.format = fmt
         self.report = report
+        self.clock = LogClock(zone)
         self.author: Role | None = fmt.author
         self.connections = SyntheticConnections()
         self.undecided: list[LogEntry] = []
         self.last_time = 0.0
+        self.shapes = Shapes(report)
 
     def events(self, lines: Iterable[tuple[int, str]]) -> Iterator[Event]:
-        parse = self.format.parse
-        pending: LogEntry | None = None
-        pending_lines = 0
-        for number, line in lines:
-            if pending is not None:
-                if not line.strip():
-                    continue
-                if parse(line, number) is None and _CONTINUATION.match(line):
-                    pending.text += "\n" + line
-                    pending_lines += 1
-                    if (line.rstrip().endswith(("]", "}")) and _complete_json(pending.text)) \
-                            or pending_lines >= _MAX_CONTINUATION_LINES:
-                        yield from self._entry(pending)
-                        pending = None
-                    continue
-                yield from self._entry(pending)
-                pending = None
-            if not line.strip():
-                continue
-            entry = parse(line, number)
-            if entry is None:
-                self.report.skip(number, line)
-                continue
-            if entry.kind == "frame" and not entry.text.rstrip().endswith(("]", "}")) \
-                    and entry.text.rstrip().endswith(("[", "{", ",", ":")):
-                pending = entry  # the frame goes on over the next lines (pretty-printed JSON)
-                pending_lines = 0
-                continue
+        entries = in_time_order(self._records(lines), self.report)
+        entries = WireOrder(self.report).order(mark_cut(join_records(entries, self.shapes), self.shapes))
+        for entry in entries:
             yield from self._entry(entry)
-        if pending is not None:
-            yield from self._entry(pending)
         if self.undecided:
             self.report.warn("could not tell from the traffic whether this log was written by the backend or "
                              "the charger; assumed the backend (received = from the charger)")
             yield from self._decide("backend")
+        self.shapes.summary()
+        if self.clock.dateless:
+            self.report.note("the log prints clock times without a date; they were read on "
+                             f"{self.clock.date or '1970-01-01'}, so only the intervals between them are right")
+        if self.clock.assumed is not None:
+            self.report.note(f"the log prints its times without a zone; they were read as {self.clock.assumed} "
+                             "(--log-timezone changes it)")
+
+    # -- lines to entries ------------------------------------------------------------------------------
+
+    def _records(self, lines: Iterable[tuple[int, str]]) -> Iterator[LogEntry]:
+        """One entry per record of traffic, frames printed over several lines joined back."""
+        parse = self.format.parse
+        report = self.report
+        pending: LogEntry | None = None
+        writer: str | None = None  # the journald writer of the pending frame's record
+        joined: list[tuple[int, str, str, bool]] = []  # (line number, line, text before it, wrapped)
+        for number, raw in lines:
+            report.lines += 1
+            line: str | None
+            line, syslog = clean_line(raw)
+            while line is not None:
+                if pending is not None:
+                    if not line.strip():
+                        break  # blank lines inside a pretty-printed frame, or after one (EVerest's file log)
+                    if (parse(line, number) is None and not looks_like_record(line)
+                            and (syslog is None or syslog.writer == writer or jsonish(line))
+                            and len(joined) < MAX_CONTINUATION_LINES):
+                        before = pending.text
+                        pending.text, wrapped = join_lines(before, line)
+                        joined.append((number, line, before, wrapped))
+                        pending.last_line = number
+                        if json_extent(pending.text).end is None:
+                            break
+                        line = split_glued(pending)
+                        yield self._joined(pending, joined)
+                        pending = None
+                        continue
+                    yield self._joined(pending, joined, complete=False)
+                    pending = None
+                if not line.strip():
+                    break
+                entry = parse(line, number)
+                if entry is None:
+                    report.skip(number, line)
+                    break
+                self._stamp(entry, syslog)
+                entry.line = entry.last_line = number
+                if entry.kind == "frame":
+                    if (not entry.text.strip() or starts_frame(entry.text)) and json_extent(entry.text).end is None:
+                        pending, joined = entry, []
+                        writer = syslog.writer if syslog is not None else None
+                        break
+                    line = split_glued(entry)
+                    if line is not None:
+                        self.shapes.saw("glued", number)
+                    yield entry
+                    continue
+                yield entry
+                break
+        if pending is not None:
+            yield self._joined(pending, joined, complete=False)
+
+    def _joined(self, entry: LogEntry, joined: list[tuple[int, str, str, bool]], complete: bool = True) -> LogEntry:
+        """``entry`` with the lines joined to it; for a frame that never completed, only those that look like
+        the rest of a frame (the others are reported as skipped lines)."""
+        if not complete:
+            for index, (_, line, before, wrapped) in enumerate(joined):
+                if not wrapped and not jsonish(line):
+                    entry.text = before
+                    entry.last_line = joined[index - 1][0] if index else entry.line
+                    for skipped_number, skipped, _, _ in joined[index:]:
+                        self.report.skip(skipped_number, skipped)
+                    joined = joined[:index]
+                    break
+        if joined and entry.text.strip() and joined[0][2].strip():
+            self.shapes.saw("wrapped" if any(wrapped for *_, wrapped in joined) else "pretty", entry.line)
+        return entry
+
+    def _stamp(self, entry: LogEntry, syslog: SyslogTime | None) -> None:
+        clock = self.clock
+        try:
+            stamp = entry.stamp
+            if stamp is not None:
+                entry.time = float(stamp) if stamp.replace(".", "", 1).isdigit() else clock.read(stamp)
+            elif syslog is not None:
+                entry.time = clock.read(syslog.text) if syslog.iso else clock.read_syslog(syslog.text)
+        except ValueError:
+            entry.time = None
+
+    # -- entries to events -----------------------------------------------------------------------------
 
     def _entry(self, entry: LogEntry) -> Iterator[Event]:
         if self.author is not None or entry.direction is not None:
@@ -309,6 +226,7 @@ class LogImporter:
         self.last_time = time
         key = entry.session or entry.charger or ""
         connections = self.connections
+        connections.assumed_zone = self.clock.assumed
         if entry.kind == "open":
             replaced = connections.close(key, time, note="the log shows a new connection before this one closed")
             if replaced is not None:
@@ -326,7 +244,9 @@ class LogImporter:
         direction = entry.direction or self._direction(entry.inbound)
         if entry.kind == "frame":
             content = entry.text.rstrip().encode("utf-8", "surrogateescape")
-            yield Message(conn_id, time, direction, content, True, connections.next_seq())
+            self.report.frames += 1
+            self.report.frames_cut += entry.cut
+            yield Message(conn_id, time, direction, content, True, connections.next_seq(), cut=entry.cut)
         else:
             yield Ping(conn_id, time, direction, b"", entry.kind == "pong", connections.next_seq())
 
@@ -358,10 +278,11 @@ def _author_from(entry: LogEntry) -> Role | None:
     return "backend" if entry.inbound == sent_by_charger else "charger"
 
 
-def read_log(lines: Iterable[tuple[int, str]], fmt: str, report: ReadReport) -> Iterator[Event]:
-    """The events of a log in format ``fmt`` (a key of :data:`LOG_FORMATS`), given as (number, line)."""
+def read_log(lines: Iterable[tuple[int, str]], fmt: str, report: ReadReport, zone: str = LOCAL_ZONE) -> Iterator[Event]:
+    """The events of a log in format ``fmt`` (a key of :data:`LOG_FORMATS`), given as (number, line); times
+    printed without a zone are read in ``zone`` (a ``--log-timezone`` value)."""
     report.format = fmt
-    for event in LogImporter(LOG_FORMATS[fmt], report).events(lines):
+    for event in LogImporter(LOG_FORMATS[fmt], report, zone).events(lines):
         report.events += 1
         yield event
     report.finish()

@@ -18,14 +18,16 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from proxy.capture.format import DECODE_ERRORS, DIRECTIONS, decoders, encode_close, encode_open
+from proxy.capture.format import DECODE_ERRORS, DIRECTIONS, decoders, encode_close, encode_open, implausible
 from proxy.capture.jsonstream import json_values
-from proxy.capture.report import ReadReport, SourceError, describe_error
+from proxy.capture.private import open_private
+from proxy.capture.redact import Redactor, installation_salt
+from proxy.capture.report import ReadReport, describe_error
 from proxy.capture.synthetic import SyntheticConnections
 from proxy.capture.times import iso_utc, parse_time
 from proxy.core.analyzer import Analyzer, AnalyzerOptions
 from proxy.core.connection import Connection
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Message, Ping
+from proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Gap, Message, Ping
 from proxy.core.frames import Frame, decode
 from proxy.core.protocol import MessageType, version_of_subprotocol
 
@@ -45,7 +47,9 @@ def oot_records(handle: BinaryIO, report: ReadReport) -> Iterator[tuple[int, dic
     """(line, record) for each record of an OOT file (JSON Lines or one JSON array)."""
     for line, value in json_values(handle, report):
         if type(value) is not dict:
-            raise SourceError(report.source, "an Open OCPP Trace record must be a JSON object", line)
+            report.unusable_line(line, f"an Open OCPP Trace record must be a JSON object, not a JSON "
+                                       f"{type(value).__name__}")
+            continue
         yield line, value
 
 
@@ -57,15 +61,24 @@ class OotImporter:
         self.connections = SyntheticConnections()
 
     def events(self, record: dict[str, Any], line: int) -> list[Event]:
-        """The events of one record: its message, preceded by an open and followed by a close as needed."""
+        """The events of one record: its message, preceded by an open and followed by a close as needed.
+
+        A record that cannot be used is named on the report (line and why) and gives no events."""
         try:
-            return self._events(record)
-        except (*DECODE_ERRORS, OverflowError) as exc:
-            raise SourceError(self.report.source, f"unusable Open OCPP Trace record: {describe_error(exc)}",
-                              line) from None
+            events = self._events(record)
+        except (*DECODE_ERRORS, OverflowError, RecursionError) as exc:
+            self.report.unusable_line(line, f"unusable Open OCPP Trace record: {describe_error(exc)}")
+            return []
+        for event in events:
+            problem = implausible(event)
+            if problem is not None:
+                self.report.unusable_line(line, f"unusable Open OCPP Trace record: {problem}")
+                return []
+        return events
 
     def _events(self, record: dict[str, Any]) -> list[Event]:
-        direction = DIRECTIONS.get(record.get("direction"))  # type: ignore[arg-type]
+        direction = record.get("direction")
+        direction = DIRECTIONS.get(direction) if type(direction) is str else None
         if direction is None:
             raise ValueError("direction must be cp-to-csms or csms-to-cp")
         timestamp = record.get("timestamp")
@@ -86,7 +99,7 @@ class OotImporter:
             out.append(opened)
         conn_id = self.connections.conn_for(key, charger, time, _subprotocol(record.get("ocppVersion")), out)
         seq = ours.get("seq")
-        out.append(Message(conn_id, time, direction, _frame_text(record).encode("utf-8"), True,
+        out.append(Message(conn_id, time, direction, _frame_text(record).encode("utf-8", "surrogatepass"), True,
                            self.connections.next_seq(seq if type(seq) is int else None),
                            redacted=ours.get("redacted") is True))
         close = ours.get("close")
@@ -106,13 +119,15 @@ def read_oot(handle: BinaryIO, report: ReadReport) -> Iterator[Event]:
         for event in importer.events(record, line):
             report.events += 1
             yield event
+    report.finish()
 
 
 def _frame_text(record: dict[str, Any]) -> str:
     raw = record.get("raw")
     if type(raw) is str:
         return raw
-    message_type = _TYPES.get(record.get("messageType"))  # type: ignore[arg-type]
+    kind = record.get("messageType")
+    message_type = _TYPES.get(kind) if type(kind) is str else None
     message_id = record.get("messageId")
     if message_type is MessageType.CALL:
         frame: list[Any] = [2, message_id, record.get("action"), record.get("payload", {})]
@@ -124,7 +139,10 @@ def _frame_text(record: dict[str, Any]) -> str:
                  error.get("details", {})]
     else:
         raise ValueError("no raw frame and messageType is not CALL, CALLRESULT or CALLERROR")
-    return orjson.dumps(frame).decode("utf-8")
+    try:
+        return orjson.dumps(frame).decode("utf-8")
+    except TypeError:  # integers beyond 64 bits or lone surrogates, which only the standard library reads
+        return json.dumps(frame, separators=(",", ":"))
 
 
 def _subprotocol(version: Any) -> str | None:
@@ -153,7 +171,7 @@ def consumer_view(records: Iterable[tuple[int, dict[str, Any]]], report: ReadRep
         if schema_version is None:
             schema_version = record.get("schemaVersion")
         message_type = record.get("messageType")
-        counts[message_type] += 1
+        counts[message_type if type(message_type) is str else ""] += 1
         entry: dict[str, Any] = {"index": index, "messageType": message_type}
         if "messageId" in record:
             entry["messageId"] = record["messageId"]
@@ -162,7 +180,8 @@ def consumer_view(records: Iterable[tuple[int, dict[str, Any]]], report: ReadRep
             inspection = analyzer.feed(event)
             if type(event) is Message:
                 message, frame, call = event, inspection.frame, inspection.call
-        assert message is not None
+        if message is None:
+            continue  # an unusable record, named on the report
         if message_type == "CALL":
             action = record.get("action") or (frame.action if frame is not None else None)
             if action is not None:
@@ -201,6 +220,7 @@ LOSS_NOT_OCPP = "frames that are not OCPP-J CALL/CALLRESULT/CALLERROR arrays (in
 LOSS_CALLRESULTERROR = "CALLRESULTERROR frames (OCPP 2.1)"
 LOSS_SEND = "SEND frames (OCPP 2.1)"
 LOSS_PING = "pings and pongs"
+LOSS_GAP = "gap records (frames the proxy relayed but could not record)"
 LOSS_FAILED_HANDSHAKE = "failed handshakes (no WebSocket opened)"
 LOSS_EMPTY_CONNECTION = "connections with no exportable frame (their handshake and close)"
 
@@ -231,21 +251,25 @@ class _ConnectionPlan:
 
 
 def export_oot(events: Iterable[Event], replay: Iterable[Event], target: str | os.PathLike[str] | BinaryIO,
-               *, array: bool = False) -> ExportReport:
+               *, array: bool = False, salt: bytes | None = None) -> ExportReport:
     """Write ``events`` as Open OCPP Trace records to ``target``; return what was written and lost.
+
+    Secrets are redacted as in a capture (``salt``: this installation's), whatever the input held; a file
+    ``target`` is created readable by its owner only.
 
     The events are read twice: ``events`` to find each connection's first and last exportable frame (which
     carry the handshake and close in ``meta.ocppscope``), ``replay`` (the same events again) to write. Both
     passes stream, so memory grows with the number of connections, not frames. ``array`` writes one JSON
     array instead of JSON Lines. Callers must show :meth:`ExportReport.describe` to the user.
     """
-    plans = _plan(events)
+    redactor = Redactor(installation_salt() if salt is None else salt)
+    plans = _plan(redactor.events(events))
     report = ExportReport(connections=sum(1 for plan in plans.values() if plan.exportable))
     if isinstance(target, str | os.PathLike):
-        with open(target, "wb") as out:
-            _write(replay, plans, out, array, report)
+        with open_private(target) as out:
+            _write(redactor.events(replay), plans, out, array, report)
     else:
-        _write(replay, plans, target, array, report)
+        _write(redactor.events(replay), plans, target, array, report)
     return report
 
 
@@ -290,6 +314,8 @@ def _write(events: Iterable[Event], plans: dict[tuple[str, int], _ConnectionPlan
                 report.lost[LOSS_EMPTY_CONNECTION] += 1  # a close of a connection the input never opened
         elif type(event) is Ping:
             report.lost[LOSS_PING] += 1
+        elif type(event) is Gap:
+            report.lost[LOSS_GAP] += 1
         elif type(event) is Message:
             frame = inspection.frame
             assert frame is not None

@@ -3,16 +3,16 @@
 What is redacted (docs/capture-format.md, "Redaction"):
 
 - the ``Authorization`` / ``Proxy-Authorization`` credentials of the upgrade request (the user of a Basic
-  header is kept; its facts go into ``ConnectionOpened.auth``);
-- in frames: the value of a ``{"key": "AuthorizationKey", "value": …}`` pair (1.6 ChangeConfiguration,
-  GetConfiguration answers), members named ``authorizationKey`` or ending in ``password`` (2.x
-  ``BasicAuthPassword``, ``apnPassword``, VPN ``password``) and the VPN ``key``, the value of a
-  ``BasicAuthPassword`` variable (2.x SetVariables, GetVariables, NotifyReport), and an
-  ``authorizationKey=…`` item inside a comma-separated value (the Ecotap ``com_Options`` style).
+  header is kept; its facts go into ``ConnectionOpened.auth``), and credentials sent in any other header;
+- in frames, every value whose name says it is a secret (:func:`proxy.core.secrets.looks_secret`, plus the
+  names profiles declare): the value of a ``{"key": …, "value": …}`` pair (1.6 ChangeConfiguration,
+  GetConfiguration answers), of a 2.x variable (SetVariables, GetVariables, NotifyReport), of a member
+  (``apnPassword``, VPN ``password`` and ``key``, ``simPin``), of a ``name=value`` item inside a text (the
+  Ecotap ``com_Options`` style), and all of these inside a JSON document carried in a string (DataTransfer).
 
 A secret is replaced by a marker (:func:`proxy.core.basic_auth.redaction_marker`) inside the frame text, so
-every other byte of the frame stays as it was. An ``AuthorizationKey`` written as ``user:password`` (Ecotap)
-keeps its user part.
+every other byte of the frame stays as it was. An authorization key written as ``user:password`` (Ecotap)
+keeps its user part. Values that only stand in for a secret (empty, ``*****``) stay as they are.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 import orjson
@@ -43,7 +43,8 @@ from proxy.core.basic_auth import (
     redaction_marker,
 )
 from proxy.core.connection import identity_from_path
-from proxy.core.events import ConnectionOpened, Message, header
+from proxy.core.events import ConnectionOpened, Event, Message, header
+from proxy.core.secrets import find_secrets, is_masked, keeps_user, looks_secret, may_name_secret
 from proxy.errors import OcppscopeError
 
 log = logging.getLogger("ocppscope.capture")
@@ -51,20 +52,19 @@ log = logging.getLogger("ocppscope.capture")
 SALT_FILE = "redaction-salt"
 _SALT_BYTES = 32
 
-# Cheap test first: only frames that mention one of these are parsed for secrets.
-_TRIGGER = re.compile(rb"(?i)authorizationkey|password")
-_TRIGGER_TEXT = re.compile(r"(?i)authorizationkey|password")
 _MIN_SAFETY_NET = 4
 _STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
-_CSL_ITEM = re.compile(r"(?i)(authorizationkey\s*=\s*)([^,]*)")
-# Fallbacks for frames that are not valid JSON: the usual spellings, written out.
-_LITERAL = r'("(?:[^"\\]|\\.)*")'
+_NAMED_NUMBER = r'"(?P<name>[A-Za-z_][\w.-]*)"\s*:\s*(?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)'
+# Fallbacks for frames that are not valid JSON: the usual spellings, written out, each with a name and the
+# string literal it says is secret.
+_LITERAL = r'(?P<literal>"(?:[^"\\]|\\.)*")'
 _LOOSE_PATTERNS = (
-    (re.compile(r'(?i)"key"\s*:\s*"authorizationkey"\s*,\s*"value"\s*:\s*' + _LITERAL), True),
-    (re.compile(r'(?i)"value"\s*:\s*' + _LITERAL + r'\s*,\s*"key"\s*:\s*"authorizationkey"'), True),
-    (re.compile(r'(?i)"authorizationkey"\s*:\s*' + _LITERAL), True),
-    (re.compile(r'(?i)"\w*password"\s*:\s*' + _LITERAL), False),
+    re.compile(r'"key"\s*:\s*"(?P<name>[^"\\]*)"\s*,\s*"value"\s*:\s*' + _LITERAL),
+    re.compile(r'"value"\s*:\s*' + _LITERAL + r'\s*,\s*"key"\s*:\s*"(?P<name>[^"\\]*)"'),
+    re.compile(r'"(?P<name>[A-Za-z_][\w.-]*)"\s*:\s*' + _LITERAL),
 )
+_LOOSE_ITEM = re.compile(r"(?<![\w.-])([A-Za-z_][\w.-]*)=([^,;&\r\n\"\\]*)")
+"""A ``name=value`` item in frame text that is not JSON: it ends at a quote as well."""
 
 
 def installation_salt(directory: Path | None = None) -> bytes:
@@ -109,18 +109,35 @@ def _load_or_create_salt(path: Path) -> bytes:
     raise OcppscopeError(f"{path} stays empty; remove it to create a new redaction salt")
 
 
+_PROFILES_DECLARED = False
+
+
+def declare_profile_secrets() -> None:
+    """Declare the secret names of the bundled and the user's profiles, once per process.
+
+    A capture written without ``--profile`` still hides what the profiles know is secret; profiles loaded
+    later (``--profiles DIR``) declare theirs as they are read.
+    """
+    global _PROFILES_DECLARED
+    if _PROFILES_DECLARED:
+        return
+    _PROFILES_DECLARED = True
+    from proxy.profiles.loader import ProfileLibrary
+    from proxy.profiles.tomlfile import ProfileError
+
+    try:
+        ProfileLibrary().all()
+    except (ProfileError, OcppscopeError, OSError):
+        # A broken user profile is reported by the commands that use profiles; the bundled ones still count.
+        try:
+            ProfileLibrary(include_user=False).all()
+        except (ProfileError, OcppscopeError, OSError):  # pragma: no cover - bundled profiles are tested
+            log.exception("ocppscope: the bundled profiles cannot be read for their secret names")
+
+
 def salt_id(salt: bytes) -> str:
     """A short name for a salt, so two captures can tell whether their HMACs are comparable."""
     return hashlib.sha256(b"ocppscope salt id\0" + salt).hexdigest()[:8]
-
-
-class Secret(NamedTuple):
-    """A secret found in a frame: ``holder`` is the whole string value it sits in (it may be all of it)."""
-
-    holder: str
-    secret: str
-    keeps_user: bool
-    """An ``AuthorizationKey`` written as ``user:password`` keeps its user part visible."""
 
 
 class Redactor:
@@ -128,6 +145,21 @@ class Redactor:
 
     def __init__(self, salt: bytes) -> None:
         self.salt = salt
+        declare_profile_secrets()
+
+    def event(self, event: Event) -> Event:
+        """``event`` with its secrets replaced (handshake headers, frames); other events as they are."""
+        kind = type(event)
+        if kind is Message:
+            return self.message(event)  # type: ignore[arg-type]
+        if kind is ConnectionOpened:
+            return self.opened(event)  # type: ignore[arg-type]
+        return event
+
+    def events(self, events: Iterable[Event]) -> Iterator[Event]:
+        """Every event of ``events``, redacted (exports, reports of inputs recorded with ``--no-redact``)."""
+        for event in events:
+            yield self.event(event)
 
     def opened(self, event: ConnectionOpened) -> ConnectionOpened:
         headers = []
@@ -135,21 +167,55 @@ class Redactor:
         changed = False
         identity = identity_from_path(event.path)
         for name, value in event.request_headers:
-            if is_redacted(value):
-                pass
-            elif name.lower() in CREDENTIAL_HEADERS:
+            new = self.request_header(name, value, identity)
+            if new != value:
+                changed = True
                 if name.lower() == "authorization":
                     auth = parse_basic_auth(value, self.salt)  # the header says it all, with this salt's HMAC
-                value = self.header_value(value)
-                changed = True
-            elif looks_like_credentials(value, identity):
-                # Credentials in the wrong header (auth.credentials-in-other-header) are still credentials.
-                value = redaction_marker(value.encode("utf-8", "surrogateescape"), self.salt, kind="credentials")
-                changed = True
-            headers.append((name, value))
-        if not changed:
+            headers.append((name, new))
+        path = self.path(event.path)
+        if not changed and path == event.path:
             return event
-        return replace(event, request_headers=tuple(headers), auth=auth)
+        return replace(event, request_headers=tuple(headers), auth=auth, path=path)
+
+    def path(self, path: str) -> str:
+        """A request path with the values of secret query items replaced (``/ocpp/CP01?token=…``)."""
+        _, question, query = path.partition("?")
+        if not question or not may_name_secret(query):
+            return path
+        return path[: len(path) - len(query)] + _LOOSE_ITEM.sub(self._loose_item, query)
+
+    def request_header(self, name: str, value: str, identity: str | None) -> str:
+        """One upgrade request header as a capture keeps it: credentials replaced, wherever they were sent."""
+        if is_redacted(value):
+            return value
+        if name.lower() in CREDENTIAL_HEADERS:
+            return self.header_value(value)
+        if looks_like_credentials(value, identity):
+            # Credentials in the wrong header (auth.credentials-in-other-header) are still credentials.
+            return redaction_marker(value.encode("utf-8", "surrogateescape"), self.salt, kind="credentials")
+        return value
+
+    def flow(self, flow: Any) -> Any:
+        """A copy of a mitmproxy flow (``proxy --save-flows``) redacted as a capture is: the credentials of
+        its upgrade request and the secrets of its WebSocket text messages. ``flow`` itself is untouched, so
+        the relay goes on with the real one. Duck-typed: no mitmproxy import here."""
+        copy = flow.copy()
+        request = getattr(copy, "request", None)
+        if request is not None:
+            identity = identity_from_path(request.path)
+            for name in list(request.headers.keys()):
+                values = request.headers.get_all(name)
+                new = [self.request_header(name, value, identity) for value in values]
+                if new != values:
+                    request.headers.set_all(name, new)
+        websocket = getattr(copy, "websocket", None)
+        for message in websocket.messages if websocket is not None else ():
+            if message.is_text:
+                content = self.frame(message.content)
+                if content is not None:
+                    message.content = content
+        return copy
 
     def summarised(self, event: ConnectionOpened) -> ConnectionOpened:
         """``event`` with ``auth`` made from its Authorization header, which is left as it is."""
@@ -174,7 +240,7 @@ class Redactor:
         return f"{scheme} {redaction_marker(secret, self.salt, kind='credentials')}"
 
     def message(self, event: Message) -> Message:
-        if not event.is_text or _TRIGGER.search(event.content) is None:
+        if not event.is_text or not may_name_secret(event.content):
             return event
         redacted = self.frame(event.content)
         if redacted is None:
@@ -186,6 +252,8 @@ class Redactor:
 
         Bytes that are not UTF-8 pass through unchanged around the markers.
         """
+        if not may_name_secret(content):
+            return None
         text = content.decode("utf-8", "surrogateescape")
         try:
             new_text = self._structured(text, orjson.loads(content))
@@ -202,20 +270,30 @@ class Redactor:
             return None
         return new_text.encode("utf-8", "surrogateescape")
 
+    def text(self, text: str) -> str:
+        """``text`` (a frame as text, a line of a report) with its secrets replaced."""
+        new = self.frame(text.encode("utf-8", "surrogatepass"))
+        return text if new is None else new.decode("utf-8", "surrogatepass")
+
     def _safely_structured(self, text: str, value: Any) -> str:
         try:
             return self._structured(text, value)
         except RecursionError:
             return self._loose(text)
 
-    # -- valid JSON: find the secrets in the structure, replace their string literals in the text ----------
+    # -- valid JSON: find the secrets in the structure, replace their literals in the text ------------------
 
     def _structured(self, text: str, value: Any) -> str:
         replacements: dict[str, str] = {}
-        for found in _secrets(value):
-            if found.secret and not is_redacted(found.secret):
+        numbers: set[str] = set()
+        for found in find_secrets(value):
+            if found.number:
+                numbers.add(found.name)
+            elif found.secret and not is_redacted(found.secret):
                 holder = replacements.get(found.holder, found.holder)
                 replacements[found.holder] = self._replace_secret(holder, found.secret, found.keeps_user)
+        if numbers:
+            text = self._numbers(text, numbers)
         if not replacements:
             return text
 
@@ -236,6 +314,17 @@ class Redactor:
                     new_text = self._replace_outside_markers(new_text, removed)
         return new_text
 
+    def _numbers(self, text: str, names: set[str]) -> str:
+        """Secrets written as JSON numbers (a 2.x ``simPin``) become markers, as strings."""
+
+        def number(match: re.Match[str]) -> str:
+            if match["name"] not in names:
+                return match.group(0)
+            marker = json.dumps(self._marker(match["number"]))
+            return match.group(0)[: match.start("number") - match.start(0)] + marker
+
+        return re.sub(_NAMED_NUMBER, number, text)
+
     def _replace_secret(self, holder: str, secret: str, keeps_user: bool) -> str:
         """``holder`` with ``secret`` (all of it, or a part) replaced by a marker."""
         if keeps_user:
@@ -245,7 +334,7 @@ class Redactor:
         return holder.replace(secret, self._marker(secret), 1)
 
     def _marker(self, secret: str) -> str:
-        return redaction_marker(secret.encode("utf-8"), self.salt)
+        return redaction_marker(secret.encode("utf-8", "surrogatepass"), self.salt)
 
     def _replace_outside_markers(self, text: str, secret: str) -> str:
         pattern = re.compile(f"({MARKER_PATTERN})|{re.escape(secret)}")
@@ -255,75 +344,31 @@ class Redactor:
     # -- not JSON: the usual spellings, by pattern --------------------------------------------------------
 
     def _loose(self, text: str) -> str:
-        for pattern, keeps_user in _LOOSE_PATTERNS:
-            text = pattern.sub(lambda m, keeps=keeps_user: self._loose_literal(m, keeps), text)
-        return _CSL_ITEM.sub(self._csl_item, text)
+        for pattern in _LOOSE_PATTERNS:
+            text = pattern.sub(self._loose_literal, text)
+        return _LOOSE_ITEM.sub(self._loose_item, text)
 
-    def _loose_literal(self, match: re.Match[str], keeps_user: bool) -> str:
-        token = match.group(1)
+    def _loose_literal(self, match: re.Match[str]) -> str:
+        name = match["name"]
+        if not looks_secret(name):
+            return match.group(0)
+        token = match["literal"]
         try:
             secret = json.loads(token)
         except ValueError:
             secret = token[1:-1]
-        if not isinstance(secret, str) or not secret or is_redacted(secret):
+        if not isinstance(secret, str) or is_masked(secret):
             return match.group(0)
-        new = json.dumps(self._replace_secret(secret, secret, keeps_user), ensure_ascii=False)
-        start, end = match.start(1) - match.start(0), match.end(1) - match.start(0)
+        new = json.dumps(self._replace_secret(secret, secret, keeps_user(name)), ensure_ascii=False)
+        start, end = match.start("literal") - match.start(0), match.end("literal") - match.start(0)
         whole = match.group(0)
         return whole[:start] + new + whole[end:]
 
-    def _csl_item(self, match: re.Match[str]) -> str:
+    def _loose_item(self, match: re.Match[str]) -> str:
         secret = match.group(2).strip()
-        if not secret or is_redacted(secret):
+        if not secret or is_masked(secret) or not looks_secret(match.group(1)):
             return match.group(0)
-        return match.group(1) + self._replace_secret(secret, secret, True)
-
-
-def _secrets(value: Any, parent: str = "") -> Iterator[Secret]:
-    """Every secret in a decoded frame."""
-    if isinstance(value, list):
-        for item in value:
-            yield from _secrets(item, parent)
-    elif isinstance(value, dict):
-        key = value.get("key")
-        if isinstance(key, str) and key.casefold() == "authorizationkey":
-            secret = value.get("value")
-            if isinstance(secret, str):
-                yield Secret(secret, secret, True)
-        variable = value.get("variable")
-        if isinstance(variable, dict) and str(variable.get("name", "")).casefold() == "basicauthpassword":
-            secret = value.get("attributeValue")
-            if isinstance(secret, str):
-                yield Secret(secret, secret, False)
-            for attribute in value.get("variableAttribute") or ():
-                if isinstance(attribute, dict) and isinstance(attribute.get("value"), str):
-                    yield Secret(attribute["value"], attribute["value"], False)
-        for name, member in value.items():
-            lowered = name.casefold()
-            if isinstance(member, str) and (
-                lowered == "authorizationkey" or lowered.endswith("password") or (parent == "vpn" and lowered == "key")
-            ):
-                yield Secret(member, member, lowered == "authorizationkey")
-            else:
-                yield from _secrets(member, lowered)
-    elif isinstance(value, str) and _TRIGGER_TEXT.search(value):
-        yield from _secrets_in_string(value)
-
-
-def _secrets_in_string(value: str) -> Iterator[Secret]:
-    for match in _CSL_ITEM.finditer(value):
-        secret = match.group(2).strip()
-        if secret:
-            yield Secret(value, secret, True)
-    stripped = value.strip()
-    if stripped[:1] in ("{", "["):
-        # A JSON document inside a string (DataTransfer data): its secrets are substrings of this string.
-        try:
-            inner = orjson.loads(stripped)
-        except orjson.JSONDecodeError:
-            return
-        for found in _secrets(inner):
-            yield Secret(value, found.secret, found.keeps_user)
+        return match.group(0).replace(secret, self._replace_secret(secret, secret, keeps_user(match.group(1))), 1)
 
 
 def _removed_parts(original: str, new: str) -> Iterator[str]:

@@ -22,6 +22,8 @@ class SyntheticConnections:
         self._open: dict[str, str] = {}
         self._opened_per_key: dict[str, int] = {}
         self._seq = 0
+        self.assumed_zone: str | None = None
+        """Put on each connection opened: the zone the input's times were read in when it printed none."""
 
     def next_seq(self, seq: int | None = None) -> int:
         """``seq`` when the input kept one, else the next number after every one given out so far."""
@@ -53,7 +55,7 @@ class SyntheticConnections:
         self._open[key] = conn_id
         path = "/" + quote(charger, safe="") if charger else "/"
         return ConnectionOpened(conn_id, time, IMPORTED_CLIENT, path, subprotocol=subprotocol,
-                                seq=self.next_seq(), synthetic=True)
+                                seq=self.next_seq(), synthetic=True, assumed_zone=self.assumed_zone)
 
     def adopt(self, key: str, event: ConnectionOpened) -> None:
         """Track ``event`` (a handshake the input did record) as ``key``'s connection."""

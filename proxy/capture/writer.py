@@ -12,6 +12,7 @@ import orjson
 
 from proxy import __version__
 from proxy.capture.format import encode_event, header_record
+from proxy.capture.private import open_private
 from proxy.capture.redact import Redactor, installation_salt, salt_id
 from proxy.capture.times import iso_utc
 from proxy.core.events import ConnectionOpened, Event, Message
@@ -30,7 +31,7 @@ class CaptureWriteError(OcppscopeError):
 class CaptureWriter:
     """Writes events to a capture file (docs/capture-format.md).
 
-    ``target`` is a path (created or truncated) or a binary file open for writing. Each :meth:`write`
+    ``target`` is a path (created or truncated, mode 0600) or a binary file open for writing. Each :meth:`write`
     appends one record and flushes it to the operating system, so a crash of the process loses nothing
     already written; a power cut can still lose what the OS had not stored yet.
 
@@ -60,7 +61,8 @@ class CaptureWriter:
             log.warning("capture %s is NOT redacted: it will contain passwords and authorization keys in "
                         "clear text; do not share it", self.name)
         try:
-            self._file: BinaryIO = open(target, "wb", buffering=0) if self._owned else target  # type: ignore[arg-type]  # noqa: SIM115
+            # Readable by the owner only, like the CA keys: a capture holds identities and traffic.
+            self._file: BinaryIO = open_private(target, buffering=0) if self._owned else target  # type: ignore[arg-type]
         except OSError as exc:
             raise CaptureWriteError(f"cannot create capture {self.name}: {exc.strerror or exc}") from exc
         header = header_record(tool=f"ocppscope {__version__}", created=iso_utc(time.time()), redacted=redact,

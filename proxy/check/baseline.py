@@ -12,6 +12,7 @@ from pathlib import Path
 
 import orjson
 
+from proxy.core import render as safe
 from proxy.core.findings import Finding
 from proxy.errors import OcppscopeError
 
@@ -54,5 +55,5 @@ def write(path: Path, findings: Iterable[Finding]) -> int:
         for rule, charger, action, occurrence in keys_of(findings)
     ]
     document = {"format": _FORMAT, "version": 1, "findings": entries}
-    path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    path.write_bytes(safe.json_bytes(document, indent=True) + b"\n")
     return len(entries)

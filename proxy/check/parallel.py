@@ -4,12 +4,17 @@ Every worker reads the whole file but fully decodes only its own records: a mess
 its connection near the start of the line, so a foreign one is skipped after a byte search. Open records are
 decoded by all workers, because they map a connection to its charger, and a shard is a set of chargers: all
 connections of one charger go to one worker, so rules that follow a charger across reconnects see them all.
-Any problem in a worker (an unreadable line, a crash) makes the caller fall back to a serial run, which
-reports it with its exact line number.
+Records written another way than ocppscope writes them (a space after colons, other key order: Python's
+``json.dumps``, ``jq``) are routed by decoding them: slower, never counted twice.
+
+A worker sees only its own lines, so it cannot name a bad line by its number: when any worker's read found
+something to say (an unusable or cut line), :func:`analyze_parallel` returns None and the caller runs the
+capture serially, which names it exactly. A worker that fails is an error.
 """
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import sys
@@ -32,6 +37,10 @@ MIN_PARALLEL_BYTES = 32 * 1024 * 1024
 
 _CONN = b'"conn":"'
 _OPEN = b'{"type":"open"'
+_TYPE_FIRST = b'{"type":"'
+_CONN_KEY = b'"conn"'
+_STYLE_SAMPLE = 64
+"""Records looked at to tell whether a capture is written the way ocppscope writes it (the fast path)."""
 
 
 def default_jobs() -> int:
@@ -51,7 +60,8 @@ def _shard_of(key: str, shards: int) -> int:
 
 
 class _ShardLines:
-    """The lines of a capture that belong to one shard, plus everything that is not a routable record."""
+    """The lines of a capture that belong to one shard: the header goes to every shard, a line that is no
+    routable record (blank, broken) to the first one only, so nothing is counted twice."""
 
     def __init__(self, lines: Iterable[bytes], shard: int, shards: int) -> None:
         self._lines = lines
@@ -59,18 +69,35 @@ class _ShardLines:
         self._shards = shards
         self._conn_shard: dict[bytes, int] = {}
         self.last_line = b""
+        self.count = 0
+        """Lines read, this shard's or not."""
 
     def __iter__(self) -> Iterator[bytes]:
+        lines = iter(self._lines)
+        header = next(lines, None)
+        if header is None:
+            return
+        self.last_line = header
+        self.count = 1
+        yield header
+        sample = list(itertools.islice(lines, _STYLE_SAMPLE))
+        ours = all(line.startswith(_TYPE_FIRST) and _CONN in line for line in sample if line.strip())
+        rest = itertools.chain(sample, lines)
+        yield from (self._written_by_us(rest) if ours else self._decoded(rest))
+
+    def _written_by_us(self, lines: Iterable[bytes]) -> Iterator[bytes]:
         # Half of all lines are another worker's; this loop is most of what they cost, so it does the least.
         # partition(), not find(): find() parses its arguments on every call, which costs more than the search.
         # The first `"conn":"` of a line is the record's own field: inside a JSON string every quote is escaped.
         shard, conn_shard, owner_of = self._shard, self._conn_shard, self._owner
         line = b""
+        count = 0
         try:
-            for line in self._lines:
+            for count, line in enumerate(lines, 2):  # noqa: B007 - kept for the count
                 _, found, rest = line.partition(_CONN)
                 if not found:
-                    yield line  # the header, a blank or broken line: the reader judges it
+                    if self._route(line) == shard:  # written another way, or no record at all
+                        yield line
                     continue
                 conn, closed, _ = rest.partition(b'"')
                 owner = conn_shard.get(conn)
@@ -79,29 +106,61 @@ class _ShardLines:
                     if owner is None or line[9] == 111:
                         owner = owner_of(line, conn, bool(closed))
                 except IndexError:  # a broken 9-byte line
-                    owner = shard
+                    owner = 0
                 if owner == shard:
                     yield line
         finally:
-            self.last_line = line
+            self.last_line = line or self.last_line
+            self.count = max(self.count, count)
+
+    def _decoded(self, lines: Iterable[bytes]) -> Iterator[bytes]:
+        shard, route = self._shard, self._route
+        line = b""
+        count = 0
+        try:
+            for count, line in enumerate(lines, 2):  # noqa: B007 - kept for the count
+                if route(line) == shard:
+                    yield line
+        finally:
+            self.last_line = line or self.last_line
+            self.count = max(self.count, count)
+
+    def _route(self, line: bytes) -> int:
+        """The shard of a line, from its decoded record; the first shard's for a line that is none."""
+        if _CONN_KEY not in line:
+            return 0
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return 0
+        conn = record.get("conn") if isinstance(record, dict) else None
+        if not isinstance(conn, str):
+            return 0
+        key = orjson.dumps(conn)[1:-1]  # as the fast path sees it: the id between its quotes, escaped
+        if record.get("type") == "open":
+            path = record.get("path")
+            return self._remember(key, identity_from_path(path) if isinstance(path, str) else None)
+        owner = self._conn_shard.get(key)
+        return owner if owner is not None else self._remember(key, None)
+
+    def _remember(self, conn: bytes, charger: str | None) -> int:
+        owner = self._conn_shard[conn] = (_shard_of(charger, self._shards) if charger
+                                          else zlib.crc32(conn) % self._shards)
+        return owner
 
     def _owner(self, line: bytes, conn: bytes, closed: bool) -> int:
         if line.startswith(_OPEN):
             return self._open_owner(line, conn)
         if not closed:
-            return self._shard  # a broken line: let this worker's reader report it (or the serial rerun)
-        owner = self._conn_shard[conn] = zlib.crc32(conn) % self._shards
-        return owner
+            return 0  # a broken line: the first worker's reader reports it
+        return self._remember(conn, None)
 
     def _open_owner(self, line: bytes, conn: bytes) -> int:
         try:
             path = orjson.loads(line).get("path") or ""
         except orjson.JSONDecodeError:
-            return self._shard  # broken: let this worker's reader report it (or the serial rerun)
-        charger = identity_from_path(path) if isinstance(path, str) else None
-        owner = _shard_of(charger, self._shards) if charger else zlib.crc32(conn) % self._shards
-        self._conn_shard[conn] = owner
-        return owner
+            return 0  # broken: the first worker's reader reports it
+        return self._remember(conn, identity_from_path(path) if isinstance(path, str) else None)
 
     def end_time(self) -> float | None:
         try:
@@ -118,22 +177,29 @@ def _analyze_shard(path: Path, shard: int, shards: int, options: AnalyzerOptions
     handle = open_input(path)
     try:
         lines = _ShardLines(handle, shard, shards)
-        return analyze_events(path, read_capture_lines(lines, report), checkers() if checkers else None, options,
-                              end_time=lines.end_time)
+        result = analyze_events(path, read_capture_lines(lines, report), checkers() if checkers else None, options,
+                                end_time=lines.end_time)
+        result.reading = report.summary()
+        result.reading.lines = lines.count
+        return result
     finally:
         handle.close()
 
 
 def analyze_parallel(path: Path, jobs: int, options: AnalyzerOptions,
-                     checkers: Callable[[], list[Checker]] | None = None) -> InputResult:
+                     checkers: Callable[[], list[Checker]] | None = None) -> InputResult | None:
     """Analyse ``path`` in ``jobs`` processes and merge their results as a serial run would report them.
 
-    ``checkers`` builds each worker's own checkers (default: :func:`default_checkers`); it must be picklable.
+    None when reading found lines to report (unusable, cut short): only a serial run can name them by their
+    number. A worker that fails raises. ``checkers`` builds each worker's own checkers (default:
+    :func:`default_checkers`); it must be picklable.
     """
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         parts = list(pool.map(_analyze_shard, [path] * jobs, range(jobs), [jobs] * jobs, [options] * jobs,
                               [checkers] * jobs))
+    if any(part.reading is not None and part.reading.warnings for part in parts):
+        return None
     merged = InputResult(path)
     for part in parts:
         merged.events += part.events
@@ -147,6 +213,9 @@ def analyze_parallel(path: Path, jobs: int, options: AnalyzerOptions,
         merged.counts.update(part.counts)
         merged.internal_errors += part.internal_errors
     merged.findings.sort(key=finding_order)
+    if parts and parts[0].reading is not None:
+        merged.reading = parts[0].reading
+        merged.reading.events = merged.events
     merged.connections = dict(
         sorted(merged.connections.items(), key=lambda item: (item[1].opened_at or 0.0, item[0]))
     )
@@ -173,7 +242,10 @@ def _analyze_input(path: Path, fmt: str, options: AnalyzerOptions,
                    checkers: Callable[[], list[Checker]] | None) -> InputResult:
     from proxy.capture.sources import read_events
 
-    return analyze_events(path, read_events(path, fmt), checkers() if checkers else None, options)
+    report = ReadReport(str(path))
+    result = analyze_events(path, read_events(path, fmt, report=report), checkers() if checkers else None, options)
+    result.reading = report.summary()
+    return result
 
 
 def analyze_many(paths: Sequence[Path], fmt: str, jobs: int, options: AnalyzerOptions,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from typing import BinaryIO
-
-import orjson
+from typing import Any, BinaryIO
 
 from proxy import __version__
+from proxy.capture.report import Reading
 from proxy.check.runner import InputResult
 from proxy.check.verdict import Verdict
+from proxy.core import render as safe
 from proxy.core.findings import Severity
 
 
@@ -20,9 +20,11 @@ def render(results: Sequence[InputResult], verdict: Verdict, out: BinaryIO) -> N
         "fail_on": str(verdict.fail_on) if verdict.fail_on is not None else "never",
         "failed": verdict.failed,
         "failing": len(verdict.failing),
+        "unusable_lines": sum(result.reading.unusable for result in results if result.reading is not None),
         "inputs": [
             {
                 "path": str(result.path),
+                "files": result.files or [str(result.path)],
                 "frames": result.frames,
                 "events": result.events,
                 "counts": {str(s): result.counts[s] for s in Severity},
@@ -36,9 +38,18 @@ def render(results: Sequence[InputResult], verdict: Verdict, out: BinaryIO) -> N
                     for (charger, rule), count in result.omitted.items()
                 ],
                 "internal_errors": result.internal_errors,
+                "reading": _reading(result.reading),
             }
             for result in results
         ],
     }
-    out.write(orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str))
+    out.write(safe.json_bytes(document, indent=True))
     out.write(b"\n")
+
+
+def _reading(reading: Reading | None) -> dict[str, Any] | None:
+    if reading is None:
+        return None
+    return {"format": reading.format, "events": reading.events, "lines": reading.lines,
+            "unusable_lines": reading.unusable, "cut_short_line": reading.truncated_line,
+            "skipped_lines": reading.skipped, "warnings": reading.warnings}

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from proxy.capture.report import Reading
 from proxy.core.analyzer import Analyzer, AnalyzerOptions, Checker
 from proxy.core.checks import default_checkers
 from proxy.core.connection import Connection
@@ -36,6 +37,8 @@ class ConnectionSummary:
     close_code: int | None = None
     closed_by: str | None = None
     frames: int = 0
+    source: str | None = None
+    """The file the connection was read from."""
 
 
 @dataclass(slots=True)
@@ -49,6 +52,10 @@ class InputResult:
     """Findings counted but not kept, per (charger, rule)."""
     counts: Counter[Severity] = field(default_factory=Counter)
     internal_errors: int = 0
+    reading: Reading | None = None
+    files: list[str] = field(default_factory=list)
+    """The files read as this one input, when it was several (a capture folder)."""
+    """What reading the input found (format, lines unusable, cut or skipped); see proxy/check/reading.py."""
 
 
 @contextmanager

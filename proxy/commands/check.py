@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from proxy.capture.inputs import (
+    InputFile,
+    Inputs,
+    add_input_arguments,
+    input_paths,
+    inputs_from_args,
+    merged_events,
+)
 from proxy.core.analyzer import AnalyzerOptions, Checker
 from proxy.core.findings import Severity
+from proxy.errors import OcppscopeError
 from proxy.profiles.options import add_profile_arguments, profile_checker_from_args
 
 if TYPE_CHECKING:
@@ -58,10 +68,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Run the OCPP inspection over recorded traffic and print findings grouped by charger and "
         "connection. Exit 0 when nothing reaches --fail-on, 1 when something does, 2 for unusable input.",
     )
-    parser.add_argument("inputs", nargs="+", type=Path, metavar="CAPTURE",
-                        help="ocppscope captures, Open OCPP Trace files or CSMS logs")
+    add_input_arguments(parser)
     parser.add_argument("--input-format", default="auto",
                         help="format of the inputs (default: detect from content)")
+    parser.add_argument("--each", action="store_true",
+                        help="a report per file (default: all inputs are one recording, analysed as one stream)")
     parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default text)")
     parser.add_argument("-o", "--output", type=Path, help="write the report to this file instead of stdout")
     parser.add_argument("--fail-on", default="error", choices=("error", "warning", "info", "never"),
@@ -70,7 +81,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--write-baseline", type=Path, metavar="FILE",
                         help="write all findings to FILE as the new baseline (and exit 0)")
     parser.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
-                        help="processes for a big capture (default: the number of cores, up to 4; 1 = serial)")
+                        help="processes for a big capture, or for the files of --each (default: the number of "
+                        "cores, up to 4; 1 = serial); results never depend on it")
     add_analysis_arguments(parser)
     add_profile_arguments(parser)
     parser.set_defaults(func=run)
@@ -106,13 +118,20 @@ def run(args: argparse.Namespace) -> int:
     options = analyzer_options(args)
     checkers = CheckersFromArgs(args)
     jobs = args.jobs or default_jobs()
+    inputs = inputs_from_args(args)
     with batch_gc():
-        if worth_many(args.inputs, jobs):
-            # Each input is analysed on its own anyway (a fresh analyzer per file), so files go to workers whole.
-            results = analyze_many(args.inputs, args.input_format, jobs, options, checkers)
+        if len(inputs.files) == 1:
+            results = [_analyze_one(inputs.files[0], args.input_format, jobs, options, checkers)]
+        elif not args.each:
+            results = [_analyze_together(inputs, args.input_format, jobs, options, checkers)]
+        elif worth_many(input_paths(inputs), jobs):
+            # Each input is analysed on its own (a fresh analyzer per file), so files go to workers whole.
+            results = analyze_many(input_paths(inputs), args.input_format, jobs, options, checkers)
         else:
-            results = [_analyze_one(path, args.input_format, jobs, options, checkers) for path in args.inputs]
+            results = [_analyze_one(file, args.input_format, jobs, options, checkers) for file in inputs.files]
     if args.write_baseline:
+        if _no_traffic(results):
+            return 2
         count = baseline.write(args.write_baseline, [f for r in results for f in r.findings])
         print(f"wrote {count} finding(s) to baseline {args.write_baseline}", file=sys.stderr)
         return 0
@@ -120,30 +139,81 @@ def run(args: argparse.Namespace) -> int:
     fail_on = None if args.fail_on == "never" else Severity.parse(args.fail_on)
     verdict = judge(results, fail_on, accepted)
     write_report(args.format, args.output, results, verdict)
+    if _no_traffic(results):
+        return 2
     return 1 if verdict.failed else 0
 
 
-def _analyze_one(path: Path, fmt: str, jobs: int, options: AnalyzerOptions, checkers: CheckersFromArgs,
+def _no_traffic(results: Sequence[InputResult]) -> bool:
+    """Say which inputs yielded nothing to check (a gate that passes on nothing is no gate); True if any."""
+    empty = [result for result in results if result.reading is not None and result.reading.empty]
+    for result in empty:
+        assert result.reading is not None
+        print(f"ocppscope: error: {result.path}: no OCPP traffic could be read ({result.reading.tried()})",
+              file=sys.stderr)
+    return bool(empty)
+
+
+def _analyze_one(file: InputFile, fmt: str, jobs: int, options: AnalyzerOptions, checkers: CheckersFromArgs,
                  ) -> InputResult:
-    from proxy.capture.sources import read_events
     from proxy.check.parallel import analyze_parallel, worth_parallel
+
+    path = Path(file.path)
+    if fmt in ("auto", "capture") and worth_parallel(path, jobs):
+        result = analyze_parallel(path, jobs, options, checkers)
+        if result is not None:
+            result.path = Path(file.name)
+            for summary in result.connections.values():
+                summary.source = file.name
+            return result
+        print(f"ocppscope check: {file.name} has lines to report: checked in one process, to name them by "
+              "line number", file=sys.stderr)
+    return _analyze_together(Inputs([file], label=file.name), fmt, 1, options, checkers)
+
+
+def _analyze_together(inputs: Inputs, fmt: str, jobs: int, options: AnalyzerOptions, checkers: CheckersFromArgs,
+                      ) -> InputResult:
+    """The files of ``inputs`` as one recording, merged by time, in this process."""
+    from proxy.check.parallel import MIN_PARALLEL_BYTES
     from proxy.check.runner import analyze_events
 
-    if fmt in ("auto", "capture") and worth_parallel(path, jobs):
-        try:
-            return analyze_parallel(path, jobs, options, checkers)
-        except Exception:  # a worker met bad input or crashed: the serial run reports it precisely
-            pass
-    progress = _Progress(path, sys.stderr) if sys.stderr.isatty() else None
-    result = analyze_events(path, read_events(path, fmt), checkers(), options, progress=progress)
+    if jobs > 1 and len(inputs.files) > 1 and _size(inputs) >= MIN_PARALLEL_BYTES:
+        print(f"ocppscope check: {len(inputs.files)} files analysed as one stream in one process "
+              "(-j splits a single capture, or the files of --each)", file=sys.stderr)
+    progress = _Progress(Path(inputs.label), sys.stderr) if sys.stderr.isatty() else None
+    events = merged_events(inputs, fmt)
+    result = analyze_events(Path(inputs.label), events, checkers(), options, progress=progress)
+    result.reading = events.reading()
+    result.files = inputs.names
+    for conn_id, summary in result.connections.items():
+        summary.source = events.source_of.get(conn_id)
     if progress:
         progress.done()
     return result
 
 
+def _size(inputs: Inputs) -> int:
+    total = 0
+    for file in inputs.files:
+        with contextlib.suppress(OSError):
+            total += os.stat(file.path).st_size
+    return total
+
+
 def write_report(fmt: str, output: Path | None, results: Sequence[InputResult], verdict: Verdict,
                  title: str = "ocppscope check") -> None:
     """Write a report in ``fmt`` (text, json, junit) to ``output`` or stdout; ``title`` names the JUnit root."""
+    try:
+        _write_report(fmt, output, results, verdict, title)
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        raise OcppscopeError(f"{output or 'standard output'}: cannot write the report: {exc.strerror or exc}"
+                             ) from None
+
+
+def _write_report(fmt: str, output: Path | None, results: Sequence[InputResult], verdict: Verdict,
+                  title: str) -> None:
     from proxy.check import report_json, report_junit, report_text
 
     if fmt == "text":
@@ -151,6 +221,9 @@ def write_report(fmt: str, output: Path | None, results: Sequence[InputResult], 
             with output.open("w", encoding="utf-8") as fh:
                 report_text.render(results, verdict, fh)
         else:
+            # The report escapes what it shows; this keeps a terminal that cannot show every character going.
+            if hasattr(sys.stdout, "reconfigure"):
+                sys.stdout.reconfigure(errors="backslashreplace")
             report_text.render(results, verdict, sys.stdout, colour=sys.stdout.isatty())
         return
     with output.open("wb") if output else contextlib.nullcontext(sys.stdout.buffer) as fh:

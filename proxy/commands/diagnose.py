@@ -25,7 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="explain lost connections: per-charger timeline and ranked probable causes",
         description="Read captures (or importable logs) and explain, per charger, why connections were lost: "
         "idle timeouts, reconnect storms, two connections for one identity, refused handshakes, boot loops, "
-        "closes after unanswered CALLs, CALLERROR bursts or concurrent CALLs, missing heartbeats, clock jumps. "
+        "retry loops, closes after unanswered CALLs, CALLERROR bursts or concurrent CALLs, missing heartbeats; "
+        "and the charger's clock: never set, ahead, behind, jumping, messages queued while offline. "
         "Several inputs are read as one stretch of time (e.g. one capture per day).",
     )
     parser.add_argument("inputs", nargs="+", type=Path, metavar="CAPTURE",
@@ -44,10 +45,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import orjson
-
     from proxy.capture.sources import read_events
     from proxy.commands.check import analyzer_options
+    from proxy.core.render import json_bytes
     from proxy.diagnose import DiagnoseOptions, diagnose
     from proxy.diagnose.report_text import render
 
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     if args.charger:
         diagnosis.chargers = [c for c in diagnosis.chargers if c.charger in args.charger]
     if args.format == "json":
-        data = orjson.dumps(diagnosis.to_json(), option=orjson.OPT_INDENT_2, default=str) + b"\n"
+        data = json_bytes(diagnosis.to_json(), indent=True) + b"\n"
         if args.output:
             args.output.write_bytes(data)
         else:

@@ -25,8 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("input", type=Path, metavar="FILE", help="the file to import")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="CAPTURE",
                         help="the capture to write (replaced if it exists)")
-    parser.add_argument("--format", choices=INPUT_FORMATS, default="auto",
-                        help="format of FILE (default: detect from the content)")
+    parser.add_argument("--input-format", choices=INPUT_FORMATS, default="auto",
+                        help="format of FILE (default: detect from the content), as in every command")
     parser.add_argument("--no-redact", action="store_true",
                         help="keep passwords and authorization keys in clear text (the capture says so)")
     parser.set_defaults(func=run)
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output.resolve() == args.input.resolve():
         raise OcppscopeError(f"{args.output}: the capture would overwrite its own input")
     # Detected before the capture is created, so unreadable input leaves no empty capture behind.
-    fmt = detect_format(args.input) if args.format == "auto" else args.format
+    fmt = detect_format(args.input) if args.input_format == "auto" else args.input_format
     report = ReadReport(str(args.input), on_warning=_warn)
     counts: Counter[type] = Counter()
     with CaptureWriter(args.output, redact=not args.no_redact) as writer:

@@ -73,12 +73,13 @@ def require_terminal() -> None:
 
 
 def run_live_ui(host: str, port: int, token: str, *, spec: object | None = None, initial_filter: str = "",
-                notes: Sequence[str] = (), title: str | None = None) -> int:
+                notes: Sequence[str] = (), title: str | None = None, owns_proxy: bool = False) -> int:
     from tui.app import OcppscopeApp
     from tui.live import LiveSession
 
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    session = LiveSession(f"ws://{where}", token, title=title, notes=list(notes), spec=spec)  # type: ignore[arg-type]
+    session = LiveSession(f"ws://{where}", token, title=title, notes=list(notes), spec=spec,  # type: ignore[arg-type]
+                          owns_proxy=owns_proxy)
     OcppscopeApp(session, initial_filter=initial_filter).run()
     return 0
 
@@ -104,7 +105,7 @@ def run_proxy_with_tui(args: argparse.Namespace, argv: Sequence[str] | None = No
         host, port = address
         banner = _banner(log_path, child)
         status = run_live_ui(host, port, token, spec=AnalysisSpec.from_args(args), notes=banner,
-                             title=_relay_title(args))
+                             title=_relay_title(args), owns_proxy=True)
     finally:
         code = stop_relay_child(child)
     summary = _read(log_path)

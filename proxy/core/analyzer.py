@@ -22,11 +22,11 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from proxy.core.checks import framing, rpc
+from proxy.core.checks import framing, imported, rpc
 from proxy.core.connection import Connection, PendingCall
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, Ping
+from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Gap, Message, Ping
 from proxy.core.findings import Finding, Rule, Severity, rule
-from proxy.core.frames import Frame, decode
+from proxy.core.frames import Frame, decode, decode_cut
 from proxy.core.protocol import (
     ERROR_CODE_ALIASES,
     ERROR_CODES,
@@ -37,6 +37,7 @@ from proxy.core.protocol import (
     versions_with_action,
 )
 from proxy.core.schemas import schema_for
+from proxy.core.secrets import Secret, frame_secrets, scrub_finding
 
 log = logging.getLogger("ocppscope")
 
@@ -48,6 +49,17 @@ INTERNAL_ERROR = rule(
     "a rule crashing on an unexpected payload",
 )
 
+CAPTURE_GAP = rule(
+    "capture.gap",
+    Severity.WARNING,
+    "Frames are missing from the record",
+    "The proxy relayed these frames but could not analyse or record them (its analysis process fell behind "
+    "or restarted). Every frame still reached the other side; but CALLs and answers in the hole are unknown, "
+    "so findings about pairing, timing and order near the gap may be wrong.",
+    "23 frames of CP01 relayed but not recorded: the analysis process was more than 64 MB behind",
+)
+
+_GAP_KEY = "analyzer.gap"
 _EXPIRED_KEPT = 64
 _ANSWERED_KEPT = 16
 _FROM_CHARGER = Direction.FROM_CHARGER
@@ -90,12 +102,14 @@ class Context:
     are not messages or pings; ``seq`` None and ``time`` the latest time seen during ``tick``/``finish``).
     """
 
-    __slots__ = ("analyzer", "conn", "direction", "event", "seq", "sink", "time")
+    __slots__ = ("_secrets", "_secrets_of", "analyzer", "conn", "direction", "event", "seq", "sink", "time")
 
     def __init__(self, analyzer: Analyzer) -> None:
         self.analyzer = analyzer
         self.conn: Connection | None = None
         self.event: Event | None = None
+        self._secrets_of: Event | None = None
+        self._secrets: tuple[Secret, ...] = ()
         self.sink: list[Finding] = []
         self.time = 0.0
         self.seq: int | None = None
@@ -118,8 +132,17 @@ class Context:
         charger: str | None = None,
         severity: Severity | None = None,
     ) -> Finding:
-        """Report a finding about the current event (or ``seq``), connection (or ``conn``) and charger."""
+        """Report a finding about the current event (or ``seq``), connection (or ``conn``) and charger.
+
+        Secrets never reach a finding: those of the current frame, and values whose names say secret, are
+        replaced in ``message`` and ``evidence`` (every output shows findings; this is the one place to hide).
+        """
         conn = conn or self.conn
+        event = self.event
+        if event is not self._secrets_of:
+            self._secrets_of = event
+            self._secrets = frame_secrets(event) if type(event) is Message else ()
+        message, evidence = scrub_finding(message, evidence or {}, self._secrets)
         finding = Finding(
             rule=rule.id,
             severity=severity or rule.severity,
@@ -129,7 +152,7 @@ class Context:
             seq=self.seq if seq is ... else seq,  # type: ignore[arg-type]
             time=time if time is not None else self.time,
             action=action,
-            evidence=evidence or {},
+            evidence=evidence,
         )
         if conn is not None:
             conn.counts[finding.severity] += 1
@@ -150,6 +173,9 @@ class Checker:
     result_actions: ClassVar[frozenset[str] | None] = None
     judges_handshake: ClassVar[bool] = False
     """True for checkers whose ``on_open`` judges the handshake itself: skipped for synthetic connections."""
+    judges_request: ClassVar[bool] = False
+    """True for checkers whose ``on_open`` judges the upgrade request (path, headers): skipped when no request
+    was read (no path and no headers: a connection that stalled before its request was complete)."""
 
     def on_open(self, ctx: Context, conn: Connection, event: ConnectionOpened) -> None:
         """A handshake finished (``event.status`` 101) or failed (any other status)."""
@@ -245,6 +271,8 @@ class Analyzer:
                 self._close(ctx, conn, event)
             elif type(event) is Ping:
                 self._run("on_ping", ctx, conn, event)
+            elif type(event) is Gap:
+                self._gap(ctx, conn, event)
         except Exception as exc:  # the core never lets one event stop the stream
             self._internal_error(ctx, "analyzer", exc)
         return inspection
@@ -301,12 +329,14 @@ class Analyzer:
                     {"subprotocol": event.subprotocol},
                     seq=event.seq,
                 )
-        if event.synthetic:
-            for handler in self._hooks["on_open"]:
-                if not handler.__self__.judges_handshake:
-                    self._call_hook(ctx, handler, conn, event)
-        else:
+        no_request = not event.path and not event.request_headers
+        skipped = "judges_handshake" if event.synthetic else "judges_request" if no_request else None
+        if skipped is None:
             self._run("on_open", ctx, conn, event)
+        else:
+            for handler in self._hooks["on_open"]:
+                if not getattr(handler.__self__, skipped):
+                    self._call_hook(ctx, handler, conn, event)
         if event.status != 101:
             # A refused handshake carries no messages; keep nothing of it.
             self.connections.pop(conn.conn_id, None)
@@ -330,13 +360,33 @@ class Analyzer:
         self._run("on_close", ctx, conn, event)
         self.connections.pop(conn.conn_id, None)
 
+    def _gap(self, ctx: Context, conn: Connection, event: Gap) -> None:
+        since = f" from {event.time - event.since:.1f} s earlier" if event.since is not None else ""
+        ctx.emit(CAPTURE_GAP,
+                 f"{event.frames} event(s) of this connection{since} were relayed but not recorded"
+                 + (f": {event.reason}" if event.reason else ""),
+                 {"frames": event.frames, "since": event.since, "reason": event.reason})
+        # Answers may be in the hole, and so may CALLs: until a call timeout after the gap, a CALL that waited
+        # is neither proven unanswered nor its answer late, and an answer to an unknown id is not reported.
+        waiting = {call.message_id: call for pending in conn.pending.values() for call in pending.values()}
+        waiting.update(conn.expired)
+        for pending in conn.pending.values():
+            pending.clear()
+        conn.expired.clear()
+        conn.expire_check = float("inf")
+        conn.data[_GAP_KEY] = (event.time + self.options.call_timeout, waiting)
+
     def _message(self, ctx: Context, conn: Connection, event: Message, inspection: Inspection) -> None:
         conn.frames += 1
         frame = decode(event.content, event.is_text)
         inspection.frame = frame
-        for problem in frame.problems:
-            ctx.emit(framing.PROBLEM_RULES[problem.rule], problem.detail, problem.evidence,
-                     action=frame.action)
+        if frame.problems:  # empty for the well-formed frames of the fast path: they pay nothing below
+            if event.cut:
+                self._cut(ctx, conn, event, inspection)
+                return
+            for problem in frame.problems:
+                ctx.emit(framing.PROBLEM_RULES[problem.rule], problem.detail, problem.evidence,
+                         action=frame.action)
         message_type = frame.message_type
         if message_type is _CALL:
             self._call(ctx, conn, event, frame)
@@ -359,6 +409,30 @@ class Analyzer:
             except Exception as exc:
                 self._internal_error(ctx, handler.__self__.name, exc)
         # Updated last, so hooks see when this side sent its previous frame.
+        conn.last_from[event.direction] = event.time
+
+    def _cut(self, ctx: Context, conn: Connection, event: Message, inspection: Inspection) -> None:
+        """A frame a log cut short: reported as such, paired by the id its visible start shows, not judged."""
+        frame = inspection.frame = decode_cut(event.content)
+        problem = frame.problems[0]
+        ctx.emit(imported.FRAME_CUT, problem.detail, problem.evidence, action=frame.action)
+        message_id = frame.message_id
+        if message_id is not None:
+            if frame.message_type is _CALL:
+                conn.pending[event.direction][message_id] = PendingCall(
+                    frame, message_id, frame.action, event.direction, event.seq, event.time)
+                conn.expire_check = min(conn.expire_check, event.time + self.options.call_timeout)
+            elif frame.message_type is _CALLRESULT or frame.message_type is _CALLERROR:
+                call = conn.pending[_REVERSE[event.direction]].pop(message_id, None)
+                if call is not None:
+                    call.state = "answered"
+                    inspection.call = call
+                    inspection.latency = event.time - call.time
+        for handler in self._on_message:
+            try:
+                handler(ctx, conn, inspection)
+            except Exception as exc:
+                self._internal_error(ctx, handler.__self__.name, exc)
         conn.last_from[event.direction] = event.time
 
     def _call(self, ctx: Context, conn: Connection, event: Message, frame: Frame) -> None:
@@ -454,6 +528,13 @@ class Analyzer:
                         action=answered.action,
                     )
                     return
+                gap = conn.data.get(_GAP_KEY)
+                if gap is not None and event.time <= gap[0]:
+                    call = gap[1].pop(message_id, None)
+                    if call is None:
+                        return  # its CALL may be in the gap: the capture.gap finding already says so
+                    self._paired(ctx, conn, event, frame, inspection, call)
+                    return
                 ctx.emit(
                     rpc.UNKNOWN_ID,
                     f"{event.direction.sender} answers id {message_id}, but no CALL from the "
@@ -476,6 +557,11 @@ class Analyzer:
                 {"message_id": message_id, "latency": round(event.time - call.time, 3), "call_seq": call.seq},
                 action=call.action,
             )
+        self._paired(ctx, conn, event, frame, inspection, call)
+
+    def _paired(self, ctx: Context, conn: Connection, event: Message, frame: Frame, inspection: Inspection,
+                call: PendingCall) -> None:
+        message_id = call.message_id
         call.state = "answered"
         answered = conn.answered
         answered[(event.direction, message_id)] = (call, event.seq)

@@ -37,6 +37,8 @@ MARKER_PATTERN = (
 )
 """A regular expression matching one marker, with groups user, kind, bytes and hmac."""
 _MARKER = re.compile(MARKER_PATTERN)
+_HIDDEN = re.compile(r"<redacted kind=[a-z-]+ bytes=\d+>")
+"""The placeholder of a secret in a finding: its kind and size only, so reports stay the same everywhere."""
 
 
 def password_kind(password: bytes) -> PasswordKind:
@@ -102,6 +104,20 @@ def parse_basic_auth(header_value: str | None, salt: bytes | None = None) -> Aut
     )
 
 
+def basic_password(header_value: str | None) -> bytes | None:
+    """The password of a Basic ``Authorization`` header as sent, or None (no header, another scheme, redacted,
+    not decodable). For comparisons only: never print it."""
+    if header_value is None:
+        return None
+    scheme, _, encoded = header_value.strip().partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip() or encoded.strip().startswith(REDACTED_PREFIX):
+        return None
+    decoded, _error = _b64decode(encoded.strip())
+    if decoded is None or b":" not in decoded:
+        return None
+    return decoded.partition(b":")[2]
+
+
 def _b64decode(encoded: str) -> tuple[bytes | None, str | None]:
     try:
         return base64.b64decode(encoded, validate=True), None
@@ -136,6 +152,15 @@ def format_marker(kind: str, size: int, digest: str, *, user: str | None = None)
     return f"<redacted{who} kind={kind} bytes={size} hmac={digest}>"
 
 
+def hidden(secret: str) -> str:
+    """What a finding shows instead of ``secret``: ``<redacted kind=text bytes=12>``.
+
+    No HMAC: findings are compared across machines (baselines), and the core has no salt.
+    """
+    data = secret.encode("utf-8", "surrogatepass")
+    return f"<redacted kind={password_kind(data)} bytes={len(data)}>"
+
+
 def parse_redaction_marker(text: str) -> RedactedSecret | None:
     """The secret facts of the first marker in ``text``, or None if there is none."""
     match = _MARKER.search(text)
@@ -152,7 +177,7 @@ def parse_redaction_marker(text: str) -> RedactedSecret | None:
 
 def is_redacted(text: str) -> bool:
     """Whether ``text`` already holds a redaction marker (so it is never redacted twice)."""
-    return REDACTED_PREFIX in text and _MARKER.search(text) is not None
+    return REDACTED_PREFIX in text and (_MARKER.search(text) is not None or _HIDDEN.search(text) is not None)
 
 
 def looks_like_credentials(value: str, identity: str | None) -> bool:

@@ -129,6 +129,12 @@ class Message(msgspec.Struct):
     is_text: bool = True
     seq: int = 0
     redacted: bool = False
+    cut: bool = False
+    """True when a log importer saw only the start of this frame: the log (journalctl, a terminal, a ticket) cut
+    it before its JSON ended. ``content`` is the visible part; the analyzer reads what it can from it."""
+    injected: bool = False
+    """True for ocppscope's own traffic on this connection: a CALL a user injected from the UI, and the answer
+    to it that the proxy held back from the side that did not ask. Replay and diff leave these out."""
 
 
 @dataclass(slots=True)
@@ -158,4 +164,21 @@ class ConnectionClosed:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-Event = ConnectionOpened | Message | Ping | ConnectionClosed
+@dataclass(slots=True)
+class Gap:
+    """Traffic of one connection that the producer saw but could not pass on: the record has a hole here.
+
+    The live proxy sends one when its analysis process fell behind and events were relayed without being
+    analysed or captured; ``frames`` is how many events of this connection are missing (messages, pings, a
+    close), and ``since`` when the first of them was relayed.
+    """
+
+    conn_id: str
+    time: float
+    frames: int
+    since: float | None = None
+    reason: str = ""
+    seq: int = 0
+
+
+Event = ConnectionOpened | Message | Ping | ConnectionClosed | Gap

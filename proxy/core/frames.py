@@ -7,12 +7,14 @@ becomes a list of :class:`FrameProblem` the analyzer turns into findings.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 import orjson
 
+from proxy.core import render as safe
 from proxy.core.protocol import MAX_MESSAGE_ID_LENGTH, MessageType
 
 _EXPECTED_LENGTH = {
@@ -94,6 +96,29 @@ def _load(content: bytes) -> tuple[Any, FrameProblem | None]:
         )
 
 
+MAX_NESTING = 64
+"""Arrays and objects nested deeper than this make ``frame.too-deep``; OCPP payloads nest about six levels."""
+_DEEP_BYTES = 2 * MAX_NESTING
+_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # unrolled: fast on megabyte strings
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def _too_deep(content: bytes) -> bool:
+    """Whether the JSON text ``content`` nests deeper than :data:`MAX_NESTING` (cheap unless it has that many
+    brackets at all)."""
+    if content.count(b"[") + content.count(b"{") <= MAX_NESTING:
+        return False
+    depth = 0
+    for bracket in _BRACKETS.findall(_STRINGS.sub(b'""', content)):
+        if bracket in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_NESTING:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
 _CALL = MessageType.CALL
 _CALLRESULT = MessageType.CALLRESULT
 _MAX_ID = MAX_MESSAGE_ID_LENGTH
@@ -112,7 +137,7 @@ def decode(content: bytes, is_text: bool = True) -> Frame:
             pass
         else:
             # 10 is b"\n": a byte value, not a bytes pattern, spares `in` a failed integer conversion per frame.
-            if type(value) is list and 10 not in content:
+            if type(value) is list and 10 not in content and (len(content) < _DEEP_BYTES or not _too_deep(content)):
                 length = len(value)
                 if length == 4:
                     kind, msg_id, action, payload = value
@@ -141,6 +166,12 @@ def decode(content: bytes, is_text: bool = True) -> Frame:
         problems.append(problem)
         return frame
     frame.value = value
+    deep = len(content) >= _DEEP_BYTES and _too_deep(content)
+    if deep:
+        problems.append(
+            FrameProblem("frame.too-deep", f"JSON nested more than {MAX_NESTING} levels deep; OCPP payloads "
+                         "nest a few levels: its payload is not analysed", {"limit": MAX_NESTING})
+        )
     if b"\n" in content:
         problems.append(
             FrameProblem("frame.multiline", "frame spans several lines (pretty-printed JSON)", {})
@@ -225,7 +256,45 @@ def decode(content: bytes, is_text: bool = True) -> Frame:
                 )
             )
         frame.payload = _payload(frame, value, 4)
+    if deep:
+        frame.payload = None  # what rules read: nothing nests like this in OCPP, and reading it costs the stack
     return frame
+
+
+_CUT_PREFIX = re.compile(
+    r'\s*\[\s*(?P<type>\d+)\s*(?:,\s*(?:"(?P<id>(?:[^"\\]|\\.)*)"|(?P<number>-?\d+)\s*[,\]])'
+    r'(?:\s*,\s*"(?P<action>(?:[^"\\]|\\.)*)")?)?',
+    re.DOTALL,
+)
+
+
+def decode_cut(content: bytes) -> Frame:
+    """The frame a log showed only the start of: message type, id and action as far as the visible part has
+    them, and the one problem ``input.frame-cut`` (the log's doing, not the sender's). Never raises."""
+    text = content.decode("utf-8", "replace")
+    frame = Frame(problems=[FrameProblem(
+        "input.frame-cut",
+        f"the log cut this frame at {len(text)} characters; only its start is known",
+        {"length": len(text), "visible": text[:120]},
+    )])
+    match = _CUT_PREFIX.match(text)
+    if match is None:
+        return frame
+    frame.message_type = _TYPES.get(int(match["type"])) if len(match["type"]) < 3 else None
+    raw_id = match["id"] if match["id"] is not None else match["number"]
+    if raw_id is not None and frame.message_type is not None:
+        frame.message_id = _unescape(raw_id) if "\\" in raw_id else raw_id
+    action = match["action"]
+    if action is not None and frame.message_type in (MessageType.CALL, MessageType.SEND):
+        frame.action = _unescape(action) if "\\" in action else action
+    return frame
+
+
+def _unescape(text: str) -> str:
+    try:
+        return json.loads(f'"{text}"')
+    except ValueError:
+        return text
 
 
 def _problems(frame: Frame) -> list[FrameProblem]:
@@ -251,7 +320,7 @@ def _read_id(frame: Frame, value: list[Any]) -> None:
     _problems(frame).append(
         FrameProblem(
             "frame.message-id-not-string",
-            f"message id must be a string, got {_json_type(raw)} {raw!r}",
+            f"message id must be a string, got {_json_type(raw)} {safe.preview(raw)}",
             {"message_id": raw},
         )
     )

@@ -112,6 +112,11 @@ class CompiledSchema:
             self._lenient(payload)
         except fastjsonschema.JsonSchemaValueException as exc:
             return self._violation(exc)
+        except (ArithmeticError, ValueError, TypeError, RecursionError) as exc:
+            # The generated validator fails on values only lenient parsers produce (Infinity in a multipleOf
+            # check, nesting hundreds deep): the payload is wrong, and says so.
+            return Violation("$", None, "type", None, f"$ holds a value no schema check can judge "
+                             f"({type(exc).__name__}: {exc})", error_code(self.version, "PropertyConstraintViolation"))
         return None
 
     def _violation(self, exc: fastjsonschema.JsonSchemaValueException) -> Violation:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -27,7 +28,14 @@ from websockets.exceptions import InvalidStatus
 
 from proxy.demo.backend import BackendBehaviour
 from proxy.demo.chargers import Charger16, Charger201, basic_authorization, charger_connection
-from proxy.demo.clock import now_iso
+from proxy.demo.clock import iso, now_iso
+from proxy.demo.value_scenarios import (
+    UNKNOWN_MEASURANDS,
+    big_transaction_id,
+    measurands_201,
+    meter_values,
+    vendor_data,
+)
 
 log = logging.getLogger("ocppscope.demo.scenarios")
 
@@ -373,6 +381,74 @@ async def demo_session(url: str) -> None:
         await wait_for_stray_answers(cp)
 
 
+# -- clocks -----------------------------------------------------------------------------------------------
+
+CLOCK_AHEAD = 12 * 60.0
+"""Seconds the clock of the station in ``clock-ahead`` runs ahead."""
+MINUTE = 60.0
+
+
+async def clock_ahead(url: str) -> None:
+    """A 2.0.1 station whose clock runs 12 minutes ahead: every time it writes is in the future."""
+    async with charger_connection(url, "CS-CLOCK-201", Charger201, subprotocols=("ocpp2.0.1",)) as cs:
+        await cs.call(call201.BootNotification(
+            charging_station={"model": "DC50-Hypercharger", "vendor_name": "Acme", "serial_number": "DC50-004712",
+                              "firmware_version": "4.2.0"},
+            reason="PowerUp",
+        ))
+        await cs.call(call201.StatusNotification(timestamp=now_iso(ahead=CLOCK_AHEAD), connector_status="Available",
+                                                 evse_id=1, connector_id=1))
+        await cs.call(call201.NotifyEvent(generated_at=now_iso(ahead=CLOCK_AHEAD), seq_no=0, event_data=[{
+            "event_id": 1, "timestamp": now_iso(ahead=CLOCK_AHEAD), "trigger": "Delta", "actual_value": "Available",
+            "event_notification_type": "HardWiredNotification",
+            "component": {"name": "Connector", "evse": {"id": 1, "connector_id": 1}},
+            "variable": {"name": "AvailabilityState"},
+        }]))
+        await cs.call(call201.Heartbeat())
+
+
+async def clock_never_set(url: str) -> None:
+    """A 1.6 wallbox whose real-time clock was reset: it counts from 1970-01-01T00:00:00Z since power-up and
+    ignores the currentTime of the BootNotification answer."""
+    powered_up = time.monotonic() - 7.0
+
+    def rtc() -> str:
+        return iso(time.monotonic() - powered_up)
+
+    async with charger_connection(url, "CP-RTC-16", Charger16) as cp:
+        await boot16(cp)
+        for connector in (0, 1):
+            await cp.call(call16.StatusNotification(connector_id=connector, error_code="NoError", status="Available",
+                                                    timestamp=rtc()))
+        await cp.call(call16.MeterValues(connector_id=0, meter_value=[{"timestamp": rtc(), "sampled_value": [
+            {"value": "18250", "context": "Sample.Clock", "measurand": "Energy.Active.Import.Register",
+             "location": "Outlet", "unit": "Wh"}]}]))
+
+
+async def offline_replay(url: str) -> None:
+    """Back after 40 minutes without a network: the wallbox boots and empties its queue (clock-aligned meter
+    readings from while it was offline, then a transaction a driver ran offline with a card from its local
+    list), then reports live."""
+    async with charger_connection(url, "CP-OFFLINE-16", Charger16) as cp:
+        await boot16(cp)
+        for minutes in (30, 15):
+            await cp.call(call16.MeterValues(connector_id=0, meter_value=[{
+                "timestamp": now_iso(ahead=-minutes * MINUTE),
+                "sampled_value": [{"value": "18250", "context": "Sample.Clock",
+                                   "measurand": "Energy.Active.Import.Register", "location": "Outlet", "unit": "Wh"}],
+            }]))
+        start = await cp.call(call16.StartTransaction(connector_id=1, id_tag=ID_TAG, meter_start=18250,
+                                                      timestamp=now_iso(ahead=-12 * MINUTE)))
+        await cp.call(call16.MeterValues(connector_id=1, transaction_id=start.transaction_id, meter_value=[{
+            "timestamp": now_iso(ahead=-8 * MINUTE),
+            "sampled_value": [{"value": "18410", "context": "Sample.Periodic",
+                               "measurand": "Energy.Active.Import.Register", "location": "Outlet", "unit": "Wh"}],
+        }]))
+        await cp.call(call16.StopTransaction(meter_stop=18575, timestamp=now_iso(ahead=-4 * MINUTE),
+                                             transaction_id=start.transaction_id, id_tag=ID_TAG, reason="Local"))
+        await connectors_available16(cp)
+
+
 # -- the catalogue ----------------------------------------------------------------------------------------
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
@@ -425,6 +501,27 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
         BackendBehaviour(credentials={"CP-AUTH-16": AUTH_PASSWORD}),
     ),
     Scenario("broken-frames", "Frames that are not well-formed OCPP-J", broken_frames),
+    Scenario("clock-ahead", "A 2.0.1 station whose clock runs 12 minutes ahead", clock_ahead),
+    Scenario("clock-never-set", "A wallbox whose clock was reset to 1970 and never set", clock_never_set),
+    Scenario("offline-replay", "Back online: queued meter values and a transaction run offline", offline_replay),
+    Scenario(
+        "meter-values", "Meter readings, ids and boot fields that pass the schema but are wrong", meter_values,
+        BackendBehaviour(requests_after_boot=(call16.TriggerMessage(requested_message="MeterValues",  # type: ignore[arg-type]
+                                                                    connector_id=1),),
+                         tamper={"StartTransaction": big_transaction_id}),
+    ),
+    Scenario(
+        "vendor-data", "Vendor keys, DataTransfer, vendor status detail, a Security Whitepaper message",
+        vendor_data, BackendBehaviour(requests_after_boot=(call16.GetConfiguration(),)),
+    ),
+    Scenario(
+        "measurands-201", "A 2.0.1 station accepting measurands outside the enum; vendor detail in NotifyEvent",
+        measurands_201,
+        BackendBehaviour(requests_after_boot=(call201.SetVariables(set_variable_data=[{
+            "attribute_value": UNKNOWN_MEASURANDS, "component": {"name": "SampledDataCtrlr"},
+            "variable": {"name": "TxUpdatedMeasurands"},
+        }]),)),
+    ),
     Scenario(
         "demo-session", "A charging session with a few faults (the demo)", demo_session,
         BackendBehaviour(

@@ -1,5 +1,5 @@
-"""Causes seen in the OCPP traffic before a close: boot loops, unanswered CALLs, bursts of CALLERRORs,
-concurrent CALLs, missing heartbeats, and jumps of the charger's clock."""
+"""Causes seen in the OCPP traffic before a close: boot loops, retry loops, unanswered CALLs, bursts of
+CALLERRORs, concurrent CALLs, and missing heartbeats. (The charger's clock: :mod:`causes_clock`.)"""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from proxy.core.words import duration as seconds
 from proxy.diagnose.model import Cause, ConnectionTimeline, FrameRef
 from proxy.diagnose.observe import CallFact, ChargerFacts, ConnectionFacts
 from proxy.diagnose.options import DiagnoseOptions
-from proxy.diagnose.words import close_ref, closed, counted, ending
+from proxy.diagnose.words import close_ref, closed, counted, ending, finding_ref
 
 
 def boot_loop(facts: ChargerFacts, options: DiagnoseOptions) -> list[Cause]:
+    """BootNotification refused again and again. One retry after one refusal (a CALLERROR, no answer) is what
+    OCPP asks a charger to do, not a loop: a loop needs the refusal repeated."""
     boots = facts.boots
     refused = [b for b in boots if b.status != "Accepted"]
-    if len(boots) < 2 or not refused:
+    if len(boots) < 2 or len(refused) < 2:
         return []
     statuses = [b.status or "no answer" for b in boots]
     never = boots[-1].status != "Accepted"
@@ -53,6 +55,40 @@ def boot_loop(facts: ChargerFacts, options: DiagnoseOptions) -> list[Cause]:
         evidence += [boot.ref] + ([boot.answer] if boot.answer else [])
     return [Cause("boot-loop", score, f"Boot loop: {counted(statuses)}", explanation, change, evidence,
                   {"attempts": len(boots), "statuses": statuses, "accepted_at_last": not never})]
+
+
+def retry_loop(facts: ChargerFacts, options: DiagnoseOptions) -> list[Cause]:
+    """One CALL sent again and again unchanged, refused the same way each time (see :mod:`retries`)."""
+    loops = facts.retry_loops
+    if not loops:
+        return []
+    run = loops[0]
+    closes = [t for t in closed(c.timeline for c in facts.connections)
+              if t.conn_id in run.connections and 0 <= (t.closed_at or 0.0) - run.last.time <= options.close_window]
+    score = min(78, 62 + 2 * (run.count - 3)) + (6 if closes else 0)
+    receiver = "backend" if run.sender == "charger" else "charger"
+    explanation = (f"The {run.sender} sent {run.action} {run.count} times with the same payload, one every "
+                   f"{seconds(run.period)}, and the {receiver} answered {run.answer} every time"
+                   + (f", over {len(run.connections)} connections" if len(run.connections) > 1 else "") + ".")
+    if len(loops) > 1:
+        explanation += " Also: " + "; ".join(f"{r.action} ×{r.count} ({r.answer})" for r in loops[1:4]) + "."
+    if closes:
+        explanation += f" Then {ending(closes[0])}."
+    if run.answer.startswith("CALLERROR"):
+        fix = (f"The {receiver} refuses the payload itself: fix what its CALLERROR names (the schema findings of "
+               f"#{run.first.seq} list the fields) or make the {receiver} accept it.")
+    else:
+        fix = (f"The {receiver} answers {run.answer} to exactly this request: change the request or the "
+               f"{receiver}'s configuration, not the timing.")
+    change = [fix, f"Make the {run.sender} stop resending a CALL that was answered, whatever the answer: only "
+              "unanswered transaction messages are retried (1.6 TransactionMessageAttempts / "
+              "TransactionMessageRetryInterval, 2.x MessageAttemptsTransactionEvent)."]
+    evidence = [run.first, run.first_answer, run.last, run.last_answer] + [close_ref(t) for t in closes[:1]]
+    return [Cause("retry-loop", score, f"Retry loop: {run.action} ×{run.count}, answered {run.answer} each time",
+                  explanation, change, evidence,
+                  {"action": run.action, "sender": run.sender, "attempts": run.count, "answer": run.answer,
+                   "period": round(run.period, 3), "loops": len(loops)},
+                  [t.conn_id for t in closes])]
 
 
 def _sender(fact: CallFact) -> str:
@@ -174,7 +210,7 @@ def missing_heartbeats(facts: ChargerFacts, options: DiagnoseOptions) -> list[Ca
     late = [f for conn in facts.connections for f in conn.heartbeats_late]
     for timeline in closed(c.timeline for c in facts.connections):
         interval = timeline.heartbeat_interval
-        if not interval or timeline.charger_silence is None or timeline.closed_by == "charger":
+        if not interval or timeline.charger_silence is None:
             continue
         if timeline.charger_silence > 1.5 * interval + min(5.0, interval / 2):
             silent.append(timeline)
@@ -187,6 +223,9 @@ def missing_heartbeats(facts: ChargerFacts, options: DiagnoseOptions) -> list[Ca
         explanation = (f"{len(silent)} connection(s) ended after the charger had been silent longer than its "
                        f"HeartbeatInterval allows. First: {seconds(silence)} ({silence / interval:.1f} × "
                        f"{interval} s) without a frame from the charger, then {ending(first)}.")
+        if first.closed_by == "charger":
+            explanation += (" The charger closed it itself: it stopped sending (a hung OCPP task, a modem that "
+                            "lost its link) and then gave up on the connection.")
         score = min(80, 74 + 2 * (len(silent) - 1))
     else:
         interval = int(late[0].evidence.get("interval") or 0)
@@ -199,38 +238,7 @@ def missing_heartbeats(facts: ChargerFacts, options: DiagnoseOptions) -> list[Ca
               "timer keeps running when the connection is busy or just reconnected.",
               "A backend that drops silent chargers should allow a late Heartbeat (e.g. 2 × the interval)."]
     evidence = [*(t.last_frames[-1] for t in silent[:3] if t.last_frames), *(close_ref(t) for t in silent[:3])]
-    evidence += [FrameRef(f.seq, f.conn_id or "", f.time or 0.0, f.message) for f in late[:3]]
+    evidence += [finding_ref(f) for f in late[:3]]
     return [Cause("missing-heartbeats", score, "Heartbeats missing against the HeartbeatInterval", explanation,
                   change, evidence, {"silent_closes": len(silent), "late": len(late), "interval": interval},
                   [t.conn_id for t in silent])]
-
-
-def clock_jumps(facts: ChargerFacts, options: DiagnoseOptions) -> list[Cause]:
-    jumps = facts.clock.jumps if facts.clock is not None else []
-    if not jumps:
-        return []
-    real = [j for j in jumps if not j.synced]
-    shown = real or jumps
-    first = shown[0]
-    closes = [t for t in closed(c.timeline for c in facts.connections)
-              if any(0 <= (t.closed_at or 0.0) - j.time <= 60 for j in shown)]
-    direction = "ahead" if first.size > 0 else "back"
-    explanation = (f"The charger's clock jumped {seconds(abs(first.size))} {direction} at #{first.seq} (its timestamps "
-                   f"went from {first.before:+.0f} s to {first.after:+.0f} s against the arrival time)")
-    explanation += f"; {len(shown)} jump(s) in all." if len(shown) > 1 else "."
-    if not real:
-        explanation += " It happened right after the backend sent its currentTime: the charger set its clock, once."
-        score = 25
-    else:
-        score = 58 + (8 if closes else 0)
-    if closes:
-        explanation += f" {len(closes)} connection(s) closed within a minute of a jump."
-    change = ["Keep the charger's clock right: NTP or the backend's currentTime (BootNotification and Heartbeat "
-              "answers), and send UTC with 'Z'; check its time-zone/DST handling and its RTC battery.",
-              "A wrong clock also breaks TLS certificate checks (wss://) and puts wrong times on meter values and "
-              "transactions."]
-    evidence = [FrameRef(j.seq, j.conn_id, j.time, f"charger clock {j.before:+.0f} s → {j.after:+.0f} s")
-                for j in shown[:5]] + [close_ref(t) for t in closes[:3]]
-    return [Cause("clock-jump", score, f"Charger clock jumped {seconds(abs(first.size))} {direction}", explanation,
-                  change, evidence, {"jumps": len(shown), "first": round(first.size, 3), "synced": not real})]
-

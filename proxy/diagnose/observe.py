@@ -4,6 +4,9 @@ The builder never analyses frames itself: the analyzer has paired them and its r
 reconnects, concurrent connections, timeouts, CALLERRORs and boot retries; the lifecycle rules' own
 :func:`~proxy.core.checks.lifecycle.describe_close` words each close and measures the idle time before it.
 The builder keeps, per charger, the facts the cause detectors look at, in memory bounded per connection.
+What no rule reports, it derives from the traffic itself: the series of the charger's clock offsets
+(:mod:`proxy.diagnose.clock`) and runs of one CALL repeated unchanged and refused the same way each time
+(:mod:`proxy.diagnose.retries`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from proxy.core.frames import Frame
 from proxy.core.protocol import MessageType
 from proxy.diagnose.clock import ClockWatch, charger_time
 from proxy.diagnose.model import ConnectionTimeline, FrameRef
+from proxy.diagnose.retries import RetryRun, RetryWatch
 from proxy.diagnose.settings import revealed
 
 LAST_FRAMES = 4
@@ -83,6 +87,11 @@ class ChargerFacts:
     """Charger-wide findings by rule (lifecycle.*, boot.*), the first few of each."""
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     clock: ClockWatch | None = None
+    retries: RetryWatch = field(default_factory=RetryWatch)
+
+    @property
+    def retry_loops(self) -> list[RetryRun]:
+        return self.retries.loops()
 
 
 _Seen = tuple[int, float, Direction, "Frame | None", "str | None"]
@@ -92,10 +101,12 @@ _Seen = tuple[int, float, Direction, "Frame | None", "str | None"]
 class _Open:
     """A connection still open: its facts and its recent frames."""
 
-    __slots__ = ("calls", "facts", "frames", "pings")
+    __slots__ = ("calls", "count", "facts", "frames", "pings")
 
     def __init__(self, facts: ConnectionFacts) -> None:
         self.facts = facts
+        self.count = 0
+        """Frames seen so far (the analyzer's count is only read at the close)."""
         self.frames: deque[_Seen] = deque(maxlen=LAST_FRAMES)
         self.calls: dict[int, tuple[Direction, str | None, float]] = {}
         """Recent CALLs by seq: sender, action, time."""
@@ -171,6 +182,7 @@ class DiagnosisBuilder:
         for live in self._open.values():
             live.facts.timeline.last_frames = live.last_frames()
             live.facts.timeline.pings = live.pings
+            live.facts.timeline.frames = live.count
 
     # -- events ------------------------------------------------------------------------------------------
 
@@ -180,7 +192,11 @@ class DiagnosisBuilder:
             event.error,
         )
         facts = ConnectionFacts(timeline, request=self._request(event))
-        self.charger(conn.charger).connections.append(facts)
+        charger = self.charger(conn.charger)
+        charger.connections.append(facts)
+        if "HeartbeatInterval" in charger.settings:
+            # Chargers reconnect without booting again: the interval they were given still holds.
+            timeline.heartbeat_interval = charger.settings["HeartbeatInterval"]["value"]
         if event.status == 101:
             self._open[event.conn_id] = _Open(facts)
 
@@ -228,6 +244,7 @@ class DiagnosisBuilder:
             return
         frame = inspection.frame
         call = inspection.call
+        live.count += 1
         # Worded only if it is ever shown: most frames are never evidence.
         live.frames.append((event.seq, event.time, event.direction, frame, call.action if call else None))
         if frame is None or frame.message_type is None:
@@ -242,6 +259,8 @@ class DiagnosisBuilder:
         answered = live.facts.answered
         if answered.get(sender, call.time) <= call.time:
             answered[sender] = call.time
+        facts = self.charger(inspection.conn.charger)
+        facts.retries.answered(call, frame, event.conn_id, lambda: _ref(event.conn_id, live.frames[-1]))
         if kind is MessageType.CALLERROR:
             ref = _ref(event.conn_id, live.frames[-1])
             live.facts.errors.append((ref, event.direction.sender))
@@ -249,7 +268,6 @@ class DiagnosisBuilder:
         elif kind is MessageType.CALLRESULT and isinstance(frame.payload, dict):
             payload = frame.payload
             action = call.action
-            facts = self.charger(inspection.conn.charger)
             if "currentTime" in payload and facts.clock is not None:
                 facts.clock.synced_at(event.time)
             if action not in _SETTINGS_ACTIONS:
@@ -280,10 +298,6 @@ class DiagnosisBuilder:
             if len(facts.boots) > _KEPT * 4:
                 del facts.boots[0]
             self._boots[(event.conn_id, event.seq)] = attempt
-        timeline = live.facts.timeline
-        if timeline.heartbeat_interval is None and "HeartbeatInterval" in facts.settings:
-            # Chargers reconnect without booting again: the interval they were given still holds.
-            timeline.heartbeat_interval = facts.settings["HeartbeatInterval"]["value"]
         stamp = charger_time(frame.action, frame.payload)
         if stamp is not None and facts.clock is not None:
             facts.clock.sample(event.seq, event.conn_id, event.time, stamp)
@@ -302,7 +316,7 @@ class DiagnosisBuilder:
         rule = finding.rule
         live = self._open.get(finding.conn_id or "")
         facts = self.charger(finding.charger) if finding.charger is not None or live is not None else None
-        if rule.startswith(("lifecycle.", "boot.")) and facts is not None:
+        if rule.startswith(("lifecycle.", "boot.", "clock.")) and facts is not None:
             kept = facts.findings.setdefault(rule, [])
             if len(kept) < _KEPT:
                 kept.append(finding)

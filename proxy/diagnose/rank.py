@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from proxy.diagnose import causes_clock as clock
 from proxy.diagnose import causes_connection as connection
 from proxy.diagnose import causes_traffic as traffic
 from proxy.diagnose.model import Cause, ChargerDiagnosis, Diagnosis
@@ -16,13 +17,17 @@ DETECTORS: tuple[Detector, ...] = (
     connection.concurrent_connections,
     connection.handshake_failures,
     traffic.boot_loop,
+    traffic.retry_loop,
     connection.idle_timeout,
     traffic.concurrent_calls,
     traffic.unanswered_before_close,
     traffic.errors_before_close,
     traffic.missing_heartbeats,
     connection.reconnect_storm,
-    traffic.clock_jumps,
+    clock.clock_never_set,
+    clock.clock_jumps,
+    clock.clock_off,
+    clock.offline_queue,
     connection.close_codes,
 )
 """In this order among causes of equal score."""

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from statistics import median
 
+from proxy.core.findings import Finding
 from proxy.diagnose.model import ConnectionTimeline, FrameRef
 
 
@@ -43,3 +44,8 @@ def ending(conn: ConnectionTimeline) -> str:
     who = {"proxy": "ocppscope", "unknown": "an unknown side"}.get(conn.closed_by or "", f"the {conn.closed_by}")
     code = conn.code if conn.code is not None else "no code"
     return f"{who} closed with {code}" + (f" {conn.reason!r}" if conn.reason else "")
+
+
+def finding_ref(finding: Finding) -> FrameRef:
+    """A finding as evidence: its frame, and its message as the description."""
+    return FrameRef(finding.seq, finding.conn_id or "", finding.time or 0.0, finding.message)

@@ -34,10 +34,15 @@ def diff_events(
     """The differences from ``recorded`` to ``live`` and the live conversation they refer to.
 
     ``keep_recorded(conn_id)`` limits the recorded side to some connections (a replay skips refused
-    handshakes).
+    handshakes). Secrets are redacted on both sides first.
     """
-    before = conversation(recorded, checkers, analyzer, keep_recorded)
-    after = conversation(live, checkers, analyzer)
+    # Both sides redacted as captures are: a recording made with --no-redact shows no secret in the report,
+    # and a secret compares as a marker would (not at all).
+    from proxy.capture.redact import Redactor, installation_salt
+
+    redactor = Redactor(installation_salt())
+    before = conversation(redactor.events(recorded), checkers, analyzer, keep_recorded)
+    after = conversation(redactor.events(live), checkers, analyzer)
     return compare_conversations(before, after, options), after
 
 

@@ -9,16 +9,17 @@ aligned and compared the same way; then findings about the subject's frames, and
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
+from proxy.core import render as safe
 from proxy.core.checks.lifecycle import close_words
 from proxy.core.events import Direction
 from proxy.core.findings import Finding, Severity
+from proxy.core.secrets import scrub_finding
 from proxy.diff.conversation import Call, Exchange
 from proxy.diff.kinds import kind_id, severity
 from proxy.diff.paths import format_path
@@ -71,8 +72,7 @@ def _by_charger(exchanges: Sequence[Exchange]) -> dict[str | None, list[Exchange
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return safe.preview(value, limit)
 
 
 class _Pair:
@@ -95,6 +95,9 @@ class _Pair:
         seq = live_seq if live_seq is not None else (rec_seq if self.live is None else None)
         if rec_seq is not None and seq != rec_seq:
             message += f" [recorded #{rec_seq}]"
+        # A changed value may be a secret of an unredacted recording: hidden as in every finding.
+        message, shown = scrub_finding(message, {"recorded_conn": self.rec.conn_id if self.rec else None,
+                                                 "recorded_seq": rec_seq, "live_seq": live_seq, **(evidence or {})})
         self.out.append(Finding(
             rule=kind_id(kind, self.options.subject_name),
             severity=level or severity(kind),
@@ -103,8 +106,7 @@ class _Pair:
             charger=anchor.charger,
             seq=seq,
             action=action,
-            evidence={"recorded_conn": self.rec.conn_id if self.rec else None, "recorded_seq": rec_seq,
-                      "live_seq": live_seq, **(evidence or {})},
+            evidence=shown,
         ))
 
     def run(self) -> None:

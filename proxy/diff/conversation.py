@@ -122,8 +122,8 @@ def conversation(
         if kind is ConnectionClosed:
             current.closed = event  # type: ignore[assignment]
             continue
-        if kind is not Message:
-            continue
+        if kind is not Message or event.injected:  # type: ignore[union-attr]
+            continue  # injected traffic is ocppscope's, not the peers': nothing to compare
         current.frames += 1
         side = current.sides[event.direction]  # type: ignore[union-attr]
         side.findings.extend(inspection.findings)

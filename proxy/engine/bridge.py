@@ -43,6 +43,10 @@ def address(peer: tuple | None) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+HANDSHAKE_TIMED_OUT = "ocppscope.handshake_timed_out"
+"""``flow.metadata`` key: why ocppscope closed this upgrade because the backend did not answer in time."""
+
+
 def is_websocket_upgrade(flow: http.HTTPFlow) -> bool:
     return flow.request.headers.get("upgrade", "").lower() == "websocket"
 
@@ -95,6 +99,9 @@ def opened(
         # unless the charger hung up first, in which case it got nothing.
         error = flow.error.msg if flow.error else "no answer"
         status = 0 if _charger_gave_up(error) else 502
+        timed_out = flow.metadata.get(HANDSHAKE_TIMED_OUT)
+        if timed_out:
+            error, status = timed_out, 504
         response_headers = ()
         when = flow.error.timestamp if flow.error else time.time()
     server_tls = flow.server_conn.tls or request.scheme == "https"

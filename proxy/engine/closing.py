@@ -16,6 +16,7 @@ cannot find them, and the caller then falls back to dropping the connection.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -97,3 +98,13 @@ def _close(ws_layer: WebsocketLayer, code: int, reason: str) -> Iterator[command
     yield WebsocketEndHook(ws_layer.flow)
     ws_layer.flow.live = False
     ws_layer._handle_event = ws_layer.done  # type: ignore[method-assign]
+
+
+def close_client(proxyserver: Proxyserver, client_id: str) -> bool:
+    """Drop a client connection that is not relaying yet (a stalled upgrade), as mitmproxy's own inactivity
+    timeout does: its handler task is cancelled and both TCP connections close. False if it is gone."""
+    handler = proxyserver.connections.get(client_id)
+    if handler is None:
+        return False
+    asyncio.get_running_loop().create_task(handler.on_timeout())
+    return True

@@ -51,6 +51,10 @@ class EngineConfig:
     checkers: Callable[[], list[Checker]] = default_checkers
     keep_messages: bool = False
     tick_interval: float = 1.0
+    handshake_timeout: float = 10.0
+    """Seconds a charger has to send its complete upgrade request once connected (0: no limit)."""
+    upstream_timeout: float = 30.0
+    """Seconds the backend has to answer an upgrade before the charger's connection is closed (0: no limit)."""
     options: dict[str, Any] = field(default_factory=dict)
     """Further mitmproxy options (and the addons' ``ocpp_*`` options)."""
     analysis: WorkerSpec | None = None
@@ -115,6 +119,11 @@ class ProxyEngine:
     def master(self) -> Any:
         return self._master
 
+    @property
+    def analysis_pid(self) -> int | None:
+        """The process id of the analysis process (``EngineConfig.analysis``), while it runs."""
+        return self._worker.pid if self._worker is not None and self._worker.returncode is None else None
+
     async def start(self) -> list[Listening]:
         confdir = self.config.confdir or ca.confdir()
         ca.ensure_ca(confdir)
@@ -136,12 +145,14 @@ class ProxyEngine:
         from mitmproxy.addons import core, next_layer, proxyserver, tlsconfig
         from mitmproxy.master import Master
 
+        from addons.handshake_timeout import OcppHandshakeTimeout
         from addons.routing import OcppRouting
 
         opts = options.Options()
         master = Master(opts)
         self._master = master
-        ours = [OcppRouting(self.routes), self.inspector, *([self.gc] if self.gc is not None else []), *self._addons]
+        ours = [OcppRouting(self.routes), self.inspector, OcppHandshakeTimeout(),
+                *([self.gc] if self.gc is not None else []), *self._addons]
         master.addons.add(
             core.Core(), proxyserver.Proxyserver(), next_layer.NextLayer(), tlsconfig.TlsConfig(), _Nested(ours),
         )
@@ -155,6 +166,8 @@ class ProxyEngine:
             "http2": False,
             "certs": list(self.config.certs),
             "ocpp_keep_messages": self.config.keep_messages,
+            "ocpp_handshake_timeout": self.config.handshake_timeout,
+            "ocpp_upstream_timeout": self.config.upstream_timeout,
             **self.config.options,
         }
         if self.config.upstream_ca is not None:
@@ -232,7 +245,7 @@ class ProxyEngine:
         pipe = worker.stdin
         assert pipe is not None
         pipe.write(frame(spec))
-        return EventStream(pipe.transport)  # type: ignore[arg-type]
+        return EventStream(pipe.transport, spec.backlog_limit)  # type: ignore[arg-type]
 
     async def _stop_worker(self, report: bool) -> None:
         worker = self._worker

@@ -5,7 +5,8 @@ every :data:`BATCH_SIZE` events) the batch goes down a pipe as one length-prefix
 wake-up of the analysis process per batch, not per frame. The analysis process
 (:mod:`proxy.engine.worker`) runs the hub (analyzer, capture, console) on it. The relay never waits for it:
 the pipe is written without blocking, and if the analysis process falls more than :data:`BACKLOG_LIMIT` bytes
-behind or dies, events are dropped and counted with a loud warning while every frame is still relayed.
+behind or dies, events are dropped and counted with a loud warning while every frame is still relayed; when it
+catches up, a :class:`~proxy.core.events.Gap` per connection tells the analysis and the capture what is missing.
 
 Messages travel as plain tuples (the bulk, and a quarter of the cost of pickling dataclasses); the rare events
 as their dataclasses.
@@ -17,14 +18,15 @@ import asyncio
 import logging
 import pickle
 import struct
+import time as _time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from proxy.core.analyzer import AnalyzerOptions, Checker
 from proxy.core.checks import default_checkers
-from proxy.core.events import Direction, Event, Message
+from proxy.core.events import Direction, Event, Gap, Message
 
 log = logging.getLogger("ocppscope.engine")
 
@@ -51,13 +53,17 @@ class WorkerSpec:
     capture_redact: bool = True
     stream: Any = None
     """The live event stream to serve from this process (:class:`proxy.stream.addon.StreamSpec`), or None."""
+    backlog_limit: int | None = None
+    """Bytes of events the relay holds for this process before it drops them and records the gap (None:
+    :data:`BACKLOG_LIMIT`)."""
 
 
 class EventStream:
     """The inspector's publisher when analysis runs in another process."""
 
-    def __init__(self, pipe: asyncio.WriteTransport) -> None:
-        """``pipe``: the write end of the analysis process's stdin (asyncio's pipe transport)."""
+    def __init__(self, pipe: asyncio.WriteTransport, backlog_limit: int | None = None) -> None:
+        """``pipe``: the write end of the analysis process's stdin (asyncio's pipe transport); past
+        ``backlog_limit`` bytes not yet taken by the pipe, events are dropped (and recorded as a gap)."""
         self._pipe = pipe
         self._batch: list[Any] = []
         # Frames the pipe has not taken yet. Kept here, not in the transport: asyncio's pipe transport shifts its
@@ -68,6 +74,11 @@ class EventStream:
         self._flush_scheduled: asyncio.TimerHandle | None = None
         self.dropped = 0
         self.broken: str | None = None
+        self.backlog_limit = BACKLOG_LIMIT if backlog_limit is None else backlog_limit
+        # Events lost while the analysis was behind, per connection: [count, time of the first]. The next batch
+        # that goes down the pipe starts with a Gap for each, so the capture and the analysis know the hole.
+        self._lost: dict[str, list[Any]] = {}
+        self._lost_reason = ""
 
     def next_seq(self) -> int:
         self._seq += 1
@@ -76,7 +87,7 @@ class EventStream:
     def publish(self, event: Event) -> None:
         if type(event) is Message:
             self._batch.append((_MESSAGE, event.conn_id, event.time, event.direction is Direction.FROM_CHARGER,
-                                event.content, event.is_text, event.seq))
+                                event.content, event.is_text, event.seq, event.injected))
         else:
             self._batch.append((_EVENT, event))
         self._schedule()
@@ -112,9 +123,12 @@ class EventStream:
             self.dropped += len(batch)
             return
         if batch:
-            if self._pending_bytes > BACKLOG_LIMIT:
-                self._lose(len(batch), "the analysis process is more than 64 MB behind")
+            if self._pending_bytes > self.backlog_limit:
+                self._lose(len(batch), f"the analysis process was more than {self.backlog_limit >> 20} MB behind",
+                           batch)
             else:
+                if self._lost:
+                    batch[:0] = self._gaps()
                 data = frame(batch)
                 self._pending.append((data, len(batch)))
                 self._pending_bytes += len(data)
@@ -137,10 +151,34 @@ class EventStream:
         if self._pending and self._flush_scheduled is None and not everything:
             self._flush_scheduled = asyncio.get_running_loop().call_later(FLUSH_DELAY, self.flush)
 
-    def _lose(self, count: int, why: str) -> None:
+    def _lose(self, count: int, why: str, batch: Sequence[Any] = ()) -> None:
         if not self.dropped:
             log.error("ocppscope: %s: frames are still relayed, but no longer analysed or captured", why)
         self.dropped += count
+        self._lost_reason = why
+        for item in batch:
+            if item[0] == _MESSAGE:
+                conn_id, time = item[1], item[2]
+            elif item[0] == _EVENT:
+                conn_id, time = item[1].conn_id, item[1].time
+            else:
+                continue
+            lost = self._lost.get(conn_id)
+            if lost is None:
+                self._lost[conn_id] = [1, time]
+            else:
+                lost[0] += 1
+
+    def _gaps(self) -> list[Any]:
+        """One Gap per connection that lost events, to go ahead of the first batch the pipe takes again."""
+        now = _time.time()
+        gaps = [(_EVENT, Gap(conn_id, now, count, since, self._lost_reason, self.next_seq()))
+                for conn_id, (count, since) in self._lost.items()]
+        log.warning("ocppscope: the analysis caught up; %d event(s) of %d connection(s) are missing from the "
+                    "analysis and the capture, which record the gap", sum(n for n, _ in self._lost.values()),
+                    len(self._lost))
+        self._lost = {}
+        return gaps
 
 
 def frame(obj: Any) -> bytes:
@@ -161,9 +199,9 @@ def decode_batches(read: Callable[[int], bytes]) -> Iterator[tuple[str, Any]]:
         for item in pickle.loads(body):
             kind = item[0]
             if kind == _MESSAGE:
-                _, conn_id, time, from_charger, content, is_text, seq = item
+                _, conn_id, time, from_charger, content, is_text, seq, injected = item
                 direction = Direction.FROM_CHARGER if from_charger else Direction.FROM_BACKEND
-                yield "event", Message(conn_id, time, direction, content, is_text, seq)
+                yield "event", Message(conn_id, time, direction, content, is_text, seq, injected=injected)
             elif kind == _EVENT:
                 yield "event", item[1]
             else:

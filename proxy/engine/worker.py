@@ -17,6 +17,7 @@ import signal
 import sys
 import time
 
+from proxy.engine.lograte import limit_repeats
 from proxy.engine.stream import WorkerSpec, decode_batches, read_frame
 
 TICK = 1.0
@@ -70,6 +71,7 @@ def main() -> int:
     with contextlib.suppress(OSError, AttributeError):
         os.nice(10)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    limit_repeats()
     try:
         return run(sys.stdin.buffer.fileno())
     except BrokenPipeError:

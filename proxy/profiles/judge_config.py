@@ -6,6 +6,7 @@ import difflib
 from typing import Any
 
 from proxy.core.basic_auth import REDACTED_PREFIX, parse_redaction_marker
+from proxy.core.payload import items
 from proxy.endpoint.reverse import inconsistencies
 from proxy.profiles.model import LIMIT_KEYS, KeySpec, Profile
 from proxy.profiles.state import ChargerState
@@ -146,7 +147,7 @@ def change_answered(profile: Profile, state: ChargerState, payload: dict[str, An
 
 
 def get_configuration(profile: Profile, state: ChargerState, payload: dict[str, Any]) -> list[Verdict]:
-    keys = [k for k in payload.get("key") or [] if isinstance(k, str)]
+    keys = [k for k in items(payload, "key") if isinstance(k, str)]
     verdicts = []
     limit = profile.limits.get_configuration_max_keys or state.integer("GetConfigurationMaxKeys")
     if limit is not None and len(keys) > limit:
@@ -168,7 +169,7 @@ def configuration_reported(profile: Profile, state: ChargerState, identity: str 
     """A GetConfiguration answer: contradictions with the profile, broken stored values, vendor notes."""
     verdicts: list[Verdict] = []
     reported: set[str] = set()
-    for entry in payload.get("configurationKey") or []:
+    for entry in items(payload, "configurationKey"):
         if not isinstance(entry, dict) or not isinstance(entry.get("key"), str):
             continue
         key, value, readonly = entry["key"], entry.get("value"), entry.get("readonly")
@@ -178,7 +179,7 @@ def configuration_reported(profile: Profile, state: ChargerState, identity: str 
         if isinstance(value, str) and (spec is None or not spec.secret):
             state.remember(spec.name if spec else key, value)
             reported.add(key.casefold())
-    for key in payload.get("unknownKey") or []:
+    for key in items(payload, "unknownKey"):
         spec = profile.key(key) if isinstance(key, str) else None
         if spec is not None and spec.presence == "present":
             verdicts.append(Verdict(DISAGREES, f"GetConfiguration: the charger does not know {spec.name}, which "

@@ -287,6 +287,8 @@ class Profile:
     """Keyed by the case-folded name: OCPP configuration keys are case-insensitive."""
     caveats: tuple[Caveat, ...] = ()
     endpoint: Endpoint = field(default_factory=Endpoint)
+    secret_names: tuple[str, ...] = ()
+    """Keys, payload members or ``name=value`` items holding secrets though their names do not say so."""
     path: Path | None = None
 
     def key(self, name: str) -> KeySpec | None:
@@ -297,3 +299,8 @@ class Profile:
 
     def caveats_for(self, action: str) -> tuple[Caveat, ...]:
         return tuple(c for c in self.caveats if c.action == action)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every name this profile says holds a secret: ``secret_names`` and the keys marked ``secret``."""
+        return (*self.secret_names, *(spec.name for spec in self.keys.values() if spec.secret))

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from proxy.core.secrets import declare_secret_names
 from proxy.profiles import ocpp16
 from proxy.profiles.model import (
     ACCESS,
@@ -458,7 +459,7 @@ def profile_from_tables(profile_id: str, chain: tuple[str, ...], data: dict[str,
         if key_name.casefold() in keys:
             keys_table.error(key_name, f"listed twice (keys are case-insensitive: {keys[key_name.casefold()].name})")
         keys[key_name.casefold()] = spec
-    return _done(f, Profile(
+    profile = _done(f, Profile(
         id=profile_id,
         title=f.text("title"),
         chain=chain,
@@ -480,4 +481,9 @@ def profile_from_tables(profile_id: str, chain: tuple[str, ...], data: dict[str,
         keys=keys,
         caveats=tuple(_caveat(t) for t in f.tables("caveats")),
         endpoint=_endpoint(f.table("endpoint")),
+        secret_names=f.texts("secret_names"),
     ))
+    # Every profile read says which names hold secrets for this process: redaction, the disclosure rule and
+    # the scrubbing of findings must know them, whatever charger the profile is for.
+    declare_secret_names(profile.secrets)
+    return profile

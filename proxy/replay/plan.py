@@ -134,6 +134,8 @@ def build_scripts(events: Iterable[Event], me: Direction) -> list[ChargerScript]
         if builder is None:
             continue  # a connection whose opening the capture does not have
         if kind is Message:
+            if event.injected:  # type: ignore[union-attr]
+                continue  # ocppscope's own CALL (or its held-back answer), not the charger's or the backend's
             builder.message(event, inspection.frame, inspection.call)  # type: ignore[arg-type]
         elif kind is ConnectionClosed:
             builder.closed(event)  # type: ignore[arg-type]

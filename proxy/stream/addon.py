@@ -15,6 +15,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from proxy.core.analyzer import Inspection
 from proxy.core.events import Event
 from proxy.core.findings import Finding
@@ -47,10 +49,15 @@ class StreamSpec:
     control_url: str | None = None
     """The relay's inject endpoint."""
     routes: list[str] = field(default_factory=list)
+    token_given: bool = False
+    """The user set the token (``$OCPPSCOPE_STREAM_TOKEN``): it is not printed back."""
 
 
-def announce(host: str, port: int, token: str, ready_file: str | None) -> None:
-    """Tell the parent UI where the stream listens, or the user how to attach to it."""
+def announce(host: str, port: int, token: str, ready_file: str | None, *, token_given: bool = False) -> None:
+    """Tell the parent UI where the stream listens, or the user how to attach to it.
+
+    A token ocppscope made up is printed, since the user needs it; one the user gave is not echoed (it would
+    land in terminal scrollback and CI logs)."""
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     if ready_file is not None:
         partial = ready_file + ".partial"
@@ -59,8 +66,9 @@ def announce(host: str, port: int, token: str, ready_file: str | None) -> None:
         os.replace(partial, ready_file)
         return
     out = sys.stderr
+    shown = f"<the token you set in {TOKEN_ENV}>" if token_given else token
     out.write(f"  live stream on ws://{where}; watch it with:\n"
-              f"    {TOKEN_ENV}={token} ocppscope tui --attach {where}\n")
+              f"    {TOKEN_ENV}={shown} ocppscope tui --attach {where}\n")
     if not is_loopback(host):
         out.write("  WARNING: the stream listens beyond this machine without TLS: anyone holding the token can "
                   "watch the traffic and inject CALLs. Prefer loopback and an SSH tunnel.\n")
@@ -75,8 +83,8 @@ class _HoldingBackAnswers:
         self._injector = injector
 
     def publish(self, event: Event) -> Inspection | None:
-        if self._injector.log:
-            self._injector.drop_if_answer(event)
+        if self._injector.log and self._injector.drop_if_answer(event) is not None:
+            event = msgspec.structs.replace(event, injected=True)  # type: ignore[type-var]
         return self._publisher.publish(event)
 
     def next_seq(self) -> int:
@@ -101,12 +109,13 @@ class OcppStream:
     name = "ocppstream"
 
     def __init__(self, host: str, port: int, token: str, *, redact: bool = True,
-                 ready_file: str | None = None, console_off: bool = False) -> None:
+                 ready_file: str | None = None, console_off: bool = False, token_given: bool = False) -> None:
         self.console_off = console_off
         """A UI in the parent process owns the terminal (``proxy --tui``): the console reporter must not print."""
         self.host = host
         self.port = port
         self.token = token
+        self.token_given = token_given
         self.redact = redact
         self.ready_file = ready_file
         self.injector = Injector()
@@ -117,7 +126,8 @@ class OcppStream:
         """The stream served by the analysis process (call before the engine starts)."""
         if self.control is None:
             self.control = ControlServer(self.injector, self.token)
-        return StreamSpec(self.host, self.port, self.redact, self.ready_file, self.control.url, routes)
+        return StreamSpec(self.host, self.port, self.redact, self.ready_file, self.control.url, routes,
+                          self.token_given)
 
     async def running(self) -> None:
         from mitmproxy import ctx
@@ -129,13 +139,15 @@ class OcppStream:
             return
         console = ctx.master.addons.get("ocppconsole")
         if self.console_off and console is not None:
-            console.mode = "off"
-        if isinstance(inspector.hub, Hub):
-            await self._serve_here(inspector.hub, list(ctx.options.mode))
-        else:
-            inspector.hub = _HoldingBackAnswers(inspector.hub, self.injector)
-            if self.control is not None:
-                await self.control.start()
+            console.mode = "summary"
+        hub = inspector.hub
+        # Answers to injected CALLs are held back, and injected traffic marked, before anything sees the event:
+        # the analysis, the capture and the stream then all know it for ocppscope's own.
+        inspector.hub = _HoldingBackAnswers(hub, self.injector)
+        if isinstance(hub, Hub):
+            await self._serve_here(hub, list(ctx.options.mode))
+        elif self.control is not None:
+            await self.control.start()
 
     async def _serve_here(self, hub: Any, routes: list[str]) -> None:
         from proxy.capture.redact import Redactor, installation_salt
@@ -145,7 +157,7 @@ class OcppStream:
                                    injection=LocalInjection(self.injector), routes=routes)
         host, port = await self.server.start()
         hub.subscribe(self.server)
-        announce(host, port, self.token, self.ready_file)
+        announce(host, port, self.token, self.ready_file, token_given=self.token_given)
 
     async def done(self) -> None:
         if self.server is not None:

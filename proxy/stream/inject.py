@@ -33,6 +33,13 @@ def check_request(to: str, text: str) -> tuple[str | None, str | None]:
     return frame.message_id, None
 
 
+def injection_kind(event: Event) -> str | None:
+    """``"call"`` / ``"answer"`` for a message marked injected, else None."""
+    if type(event) is not Message or not event.injected:
+        return None
+    return "call" if decode(event.content, event.is_text).message_type is MessageType.CALL else "answer"
+
+
 class InjectionLog:
     """The CALLs injected and not answered yet: (connection, message id) → the side they went to."""
 

@@ -3,9 +3,9 @@
 - :class:`LocalInjection`: the server runs in the relay process (an embedded engine): it calls the
   :class:`~proxy.stream.inject.Injector` directly.
 - :class:`RemoteInjection`: the server runs in the analysis process (the command line): requests go over a
-  loopback WebSocket, with the stream's token, to :class:`ControlServer` in the relay process. The analysis
-  process keeps its own :class:`~proxy.stream.inject.InjectionLog` to mark the injected frames for the UI; the
-  relay's holds the answers back.
+  loopback WebSocket, with the stream's token, to :class:`ControlServer` in the relay process, whose
+  :class:`~proxy.stream.inject.Injector` holds the answers back and marks the injected frames
+  (``Message.injected``) before they reach the analysis process.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.http11 import Request, Response
 
 from proxy.core.events import Event
-from proxy.stream.inject import InjectionLog, Injector, check_request
+from proxy.stream.inject import Injector, check_request, injection_kind
 
 log = logging.getLogger("ocppscope.stream")
 
@@ -45,7 +45,8 @@ class LocalInjection(Injection):
         return self.injector.inject(conn, to, text)
 
     def classify(self, event: Event) -> str | None:
-        return self.injector.drop_if_answer(event)
+        # The relay marked it as it was published (and held an answer back): read the mark.
+        return injection_kind(event)
 
 
 class RemoteInjection(Injection):
@@ -54,16 +55,12 @@ class RemoteInjection(Injection):
     def __init__(self, url: str, token: str) -> None:
         self.url = url
         self._token = token
-        self.log = InjectionLog()
         self._ws: ClientConnection | None = None
 
     async def inject(self, conn: str, to: str, text: str) -> str | None:
-        message_id, problem = check_request(to, text)
-        if message_id is None:
-            return problem
-        problem = self.log.add(conn, message_id, to)
+        _, problem = check_request(to, text)
         if problem is not None:
-            return problem
+            return problem  # said here, without a round trip; the relay keeps the log of what waits
         try:
             if self._ws is None:
                 self._ws = await connect(self.url, additional_headers={"Authorization": f"Bearer {self._token}"},
@@ -73,13 +70,10 @@ class RemoteInjection(Injection):
         except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError) as exc:
             self._ws = None
             answer = {"error": f"the relay did not take the request ({exc or type(exc).__name__})"}
-        error = answer.get("error")
-        if error is not None:
-            self.log.discard(conn, message_id)
-        return error
+        return answer.get("error")
 
     def classify(self, event: Event) -> str | None:
-        return self.log.classify(event) if self.log else None
+        return injection_kind(event)  # marked in the relay, before the event came down the pipe
 
 
 class ControlServer:

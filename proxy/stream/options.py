@@ -48,12 +48,14 @@ def stream_setup(args: argparse.Namespace, routes: list[str]) -> tuple[list[obje
     from proxy.stream.addon import OcppStream
 
     host, port = parse_address(args.stream)
+    given = bool(os.environ.get(TOKEN_ENV))
     token = os.environ[TOKEN_ENV] = stream_token()
     stream = OcppStream(host, port, token, redact=not getattr(args, "no_redact", False),
-                        ready_file=getattr(args, "stream_ready_file", None))
+                        ready_file=getattr(args, "stream_ready_file", None), token_given=given)
     return [stream], stream.worker_spec(routes)
 
 
 def console_mode(args: argparse.Namespace, mode: str) -> str:
-    """The console's mode: off when a UI in the parent process owns the terminal (``proxy --tui``)."""
-    return "off" if getattr(args, "stream_ready_file", None) else mode
+    """The console's mode: only the summary when a UI in the parent process owns the terminal (``proxy --tui``),
+    which prints the relay's summary once the UI has closed."""
+    return "summary" if getattr(args, "stream_ready_file", None) else mode

@@ -47,7 +47,7 @@ class ThreadedStream(Listener):
     def start(self) -> tuple[str, int]:
         self._thread.start()
         host, port = asyncio.run_coroutine_threadsafe(self.server.start(), self._loop).result(10)
-        announce(host, port, self.token, self.spec.ready_file)
+        announce(host, port, self.token, self.spec.ready_file, token_given=self.spec.token_given)
         return host, port
 
     def on_inspection(self, event: Event, inspection: Inspection | None) -> None:

@@ -94,6 +94,10 @@ class QuietScrollBar(ScrollBar):
                               position=bar.position, thickness=thickness, vertical=bar.vertical, **colors).segments
 
 
+_SLICE_WAITS = 3
+"""Refreshes a slice waits for the previous one to be drawn before it is asked for anyway."""
+
+
 class FrameView(ScrollView, can_focus=True):
     """Every frame and connection event, one line each; the cursor row is the one the other views talk about."""
 
@@ -137,6 +141,8 @@ class FrameView(ScrollView, can_focus=True):
         self._slicing = False
         self._slice_top = 0
         self._unpainted = 0
+        self._slice_painted = True
+        self._slice_waits = 0
 
     @property
     def vertical_scrollbar(self) -> QuietScrollBar:
@@ -216,6 +222,14 @@ class FrameView(ScrollView, can_focus=True):
         if self._unpainted <= 0:  # the last slice is on screen
             self._slicing = False
             return
+        if not self._slice_painted and self._slice_waits < _SLICE_WAITS:
+            # The refresh ran before the screen drew the previous slice (another widget's update came first): a
+            # second region now would be drawn in the same update as the first.
+            self._slice_waits += 1
+            self.call_after_refresh(self._refresh_slice)
+            return
+        self._slice_painted = False
+        self._slice_waits = 0
         top = self._slice_top if self._slice_top < height else 0
         lines = min(REPAINT_SLICE_LINES, self._unpainted, height - top)
         self.refresh(Region(0, top, width, lines))
@@ -247,6 +261,7 @@ class FrameView(ScrollView, can_focus=True):
         # Textual's rich_style walks every ancestor's CSS: worked out once per pass, not twice per line (measured:
         # half the time of a following repaint at 2000 frames/s).
         self._pass_styles = self._line_styles()
+        self._slice_painted = True
         try:
             return super().render_lines(crop)
         finally:

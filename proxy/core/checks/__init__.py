@@ -13,16 +13,30 @@ def default_checkers() -> list[Checker]:
     # Imported here: the analyzer imports this package for the frame and rpc rule declarations.
     from proxy.core.checks.boot import BootChecker
     from proxy.core.checks.charging import ChargingChecker
+    from proxy.core.checks.clocks import ClockChecker
+    from proxy.core.checks.configuration import ConfigurationChecker
+    from proxy.core.checks.disclosure import DisclosureChecker
+    from proxy.core.checks.extensions import ExtensionChecker
     from proxy.core.checks.handshake import handshake_checkers
     from proxy.core.checks.heartbeat import HeartbeatChecker
     from proxy.core.checks.lifecycle import LifecycleChecker
+    from proxy.core.checks.metering import MeteringChecker
     from proxy.core.checks.schema import SchemaChecker
+    from proxy.core.checks.values import ValuesChecker
+    from proxy.core.checks.vendor import VendorChecker
 
     return [
         SchemaChecker(),
         BootChecker(),
         HeartbeatChecker(),
         ChargingChecker(),
+        MeteringChecker(),
+        ValuesChecker(),
+        ConfigurationChecker(),
+        VendorChecker(),
+        ExtensionChecker(),
+        ClockChecker(),
         *handshake_checkers(),
         LifecycleChecker(),
+        DisclosureChecker(),
     ]

@@ -83,6 +83,15 @@ MULTILINE = rule(
     '[2,\n "1",\n "Heartbeat",\n {}\n]',
 )
 
+TOO_DEEP = rule(
+    "frame.too-deep",
+    Severity.ERROR,
+    "JSON nested deeper than 64 levels",
+    "No OCPP message nests more than a few levels; a frame nested this deep is broken or hostile, and many "
+    "JSON parsers refuse it (some crash). The frame is relayed and paired; its payload is not analysed.",
+    '[2,"1","DataTransfer",{"vendorId":"x","data":[[[[[[ … 65 levels … ]]]]]]}]',
+)
+
 PROBLEM_RULES = {
     r.id: r
     for r in (
@@ -96,5 +105,6 @@ PROBLEM_RULES = {
         MESSAGE_ID_TOO_LONG,
         NULL_PAYLOAD,
         MULTILINE,
+        TOO_DEEP,
     )
 }

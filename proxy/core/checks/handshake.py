@@ -318,6 +318,24 @@ CHARGER_GAVE_UP = rule(
     "The backend took longer to answer the upgrade than the charger was willing to wait.",
     "charger closes TCP 10 s after GET /ocpp/CP01, no answer yet",
 )
+CHARGER_STALLED = rule(
+    "handshake.charger-stalled",
+    Severity.WARNING,
+    "A client connected but never finished its upgrade request",
+    "The TCP (or TLS) connection opened, but no complete HTTP upgrade request followed within the handshake "
+    "timeout, so ocppscope closed it. A charger whose firmware stalls mid-request, a slow or lossy mobile "
+    "link, or something that is not a charger (a port scanner, a health check) holding the port open.",
+    "connection from 10.0.0.7:50312, no request within 10 s",
+)
+BACKEND_TIMEOUT = rule(
+    "handshake.backend-timeout",
+    Severity.ERROR,
+    "Backend did not answer the handshake in time",
+    "The backend accepted the connection but did not answer the charger's upgrade request within the upstream "
+    "timeout; ocppscope closed the charger's connection instead of letting it wait. An overloaded or hung "
+    "backend, or a load balancer that holds WebSocket upgrades.",
+    "GET /ocpp/CP01 upgrade sent to the backend, no answer within 30 s",
+)
 UPSTREAM_UNVERIFIED = rule(
     "handshake.upstream-unverified",
     Severity.WARNING,
@@ -375,6 +393,7 @@ class SubprotocolChecker(Checker):
 
     name = "handshake.subprotocol"
     judges_handshake = True
+    judges_request = True
 
     def __init__(self) -> None:
         self._last_version: OrderedDict[str, str] = OrderedDict()
@@ -442,6 +461,7 @@ class AuthChecker(Checker):
 
     name = "handshake.auth"
     judges_handshake = True
+    judges_request = True
 
     def on_open(self, ctx: Context, conn: Connection, event: ConnectionOpened) -> None:
         headers = event.request_headers
@@ -524,6 +544,7 @@ class IdentityChecker(Checker):
 
     name = "handshake.identity"
     judges_handshake = True
+    judges_request = True
 
     def on_open(self, ctx: Context, conn: Connection, event: ConnectionOpened) -> None:
         path = event.path.split("?", 1)[0].split("#", 1)[0]
@@ -594,7 +615,12 @@ class AnswerChecker(Checker):
                      {"upstream": event.upstream})
         if status == 101:
             return
-        if status == 0:
+        if status == 408 and not event.path and not event.request_headers:
+            ctx.emit(CHARGER_STALLED, f"{event.client} connected but {event.error}",
+                     {**evidence, "client": event.client, "error": event.error})
+        elif status == 504 and event.error:
+            ctx.emit(BACKEND_TIMEOUT, f"{event.error} (path {event.path!r})", {**evidence, "error": event.error})
+        elif status == 0:
             ctx.emit(CHARGER_GAVE_UP, f"the charger hung up before the backend answered ({event.error})",
                      {**evidence, "error": event.error})
         elif status == 502 and event.error:

@@ -15,6 +15,7 @@ from proxy.core.connection import Connection, PendingCall
 from proxy.core.events import Direction
 from proxy.core.findings import Severity, rule
 from proxy.core.frames import Frame
+from proxy.core.payload import field
 
 LATE = rule(
     "heartbeat.late",
@@ -119,14 +120,13 @@ def _heartbeat_from_set_variables(request: dict[str, Any], answer: dict[str, Any
     for item in data:
         if not isinstance(item, dict):
             continue
-        variable = item.get("variable") or {}
-        component = item.get("component") or {}
-        if variable.get("name") != "HeartbeatInterval" or component.get("name") != "OCPPCommCtrlr":
+        if (field(item, "variable", "name") != "HeartbeatInterval"
+                or field(item, "component", "name") != "OCPPCommCtrlr"):
             continue
         for result in results:
             if (
                 isinstance(result, dict)
-                and (result.get("variable") or {}).get("name") == "HeartbeatInterval"
+                and field(result, "variable", "name") == "HeartbeatInterval"
                 and result.get("attributeStatus") == "Accepted"
             ):
                 return _int(item.get("attributeValue"))

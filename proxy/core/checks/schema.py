@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from proxy.core import render as safe
 from proxy.core.analyzer import Checker, Context
 from proxy.core.connection import Connection, PendingCall
 from proxy.core.findings import Severity, rule
@@ -33,7 +34,10 @@ _UNKNOWN: Any = object()
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:  # nesting hundreds deep
+        return safe.preview(value, _MAX_VALUE_TEXT)
     return text if len(text) <= _MAX_VALUE_TEXT else text[: _MAX_VALUE_TEXT - 1] + "…"
 
 

@@ -1,0 +1,464 @@
+"""Meter readings that pass the schema but mean the wrong thing: units that do not fit the measurand, reading
+contexts that do not fit why the value was sent, registers that run backwards, numbers parsers choke on.
+
+Spec defaults are applied before any judgment (OCPP 1.6 §7.31 SampledValue, 2.x SampledValueType):
+measurand Energy.Active.Import.Register, context Sample.Periodic, location Outlet, format Raw, and unit Wh
+when the measurand is an energy one (2.x: unitOfMeasure.unit Wh, multiplier 0). A register is compared only
+with readings of the same measurand, phase, location and context, in the order of their timestamps: a
+Transaction.Begin value of 0 next to a periodic reading of 18 kWh is two different series, not a decrease.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from proxy.core.analyzer import Checker, Context
+from proxy.core.connection import Connection, PendingCall
+from proxy.core.events import Direction
+from proxy.core.findings import Severity, rule
+from proxy.core.frames import Frame
+from proxy.core.payload import decimal, field, timestamp
+
+UNIT_MISMATCH = rule(
+    "meter.unit-mismatch",
+    Severity.WARNING,
+    "Unit does not fit the measurand",
+    "After the spec defaults are applied (no measurand means Energy.Active.Import.Register, no unit means Wh for "
+    "energy), the unit must be one of the measurand's kind: energy in Wh/kWh/varh/kvarh, power in "
+    "W/kW/var/kvar/VA/kVA, current in A, voltage in V, SoC in Percent, temperature in Celsius/Fahrenheit/K. "
+    "A sample without measurand in A is an energy register reported in amperes: the firmware forgot the "
+    "measurand, and the backend books a current as energy. Reported once per connection and pair.",
+    '{"value":"16.2","unit":"A"} (no measurand: an energy register reported in amperes)',
+)
+REGISTER_DECREASED = rule(
+    "meter.register-decreased",
+    Severity.ERROR,
+    "Energy register reading went down during a transaction",
+    "A .Register measurand must increase monotonically within a transaction. Readings are compared within "
+    "the same measurand, phase, location and context, in timestamp order; Transaction.End is also compared "
+    "with Transaction.Begin, and meterStop with meterStart. A lower reading breaks billing: often a meter "
+    "reset, a Wh/kWh mix-up or readings from another connector.",
+    "MeterValues 1240 Wh, then 1100 Wh (both Sample.Periodic) for the same transaction",
+)
+PHASE_SWITCH = rule(
+    "meter.register-phase-switch",
+    Severity.INFO,
+    "Register switched between total and per-phase readings within a transaction",
+    "The same register measurand came as one total (no phase) and later only per phase (L1, L2, L3), or the "
+    "other way round, within one transaction: usually MeterValuesSampledData changed mid-session. A backend "
+    "that reads the total sees it stop; one that adds phases sees a jump.",
+    "Energy.Active.Import.Register without phase, then only Energy.Active.Import.Register L1/L2/L3",
+)
+CONTEXT_NOT_TRIGGER = rule(
+    "meter.context-not-trigger",
+    Severity.INFO,
+    "Triggered meter values do not say Trigger",
+    "A MeterValues sent because of an accepted TriggerMessage (2.x: a TransactionEvent with triggerReason "
+    "Trigger) should have context Trigger; without a context a sample is Sample.Periodic. Backends that keep "
+    "one periodic reading per interval count it twice.",
+    'TriggerMessage {"requestedMessage":"MeterValues"} → Accepted, then MeterValues with context Sample.Periodic',
+)
+CONTEXT_MIXED = rule(
+    "meter.context-mixed",
+    Severity.WARNING,
+    "Transaction.Begin/End and periodic samples mixed in one meterValue",
+    "One meterValue is one reading moment; a Transaction.Begin or Transaction.End sample next to samples "
+    "that are (or default to) Sample.Periodic or Sample.Clock makes backends take the periodic values as the "
+    "start or end reading, or the other way round. Usually samples whose context the firmware left out. "
+    "Reported once per connection.",
+    '{"sampledValue":[{"value":"0","context":"Transaction.Begin"},{"value":"7200","measurand":"Power.Active.Import"}]}',
+)
+CONTEXT_OTHER = rule(
+    "meter.context-other",
+    Severity.WARNING,
+    "Periodic meter values with context Other",
+    "Meter values sent on the sampling or clock-aligned schedule say context Other; backends select "
+    "Sample.Periodic and Sample.Clock readings and drop the rest, so charts and live energy stay empty. "
+    "Reported once per connection.",
+    'MeterValues {"sampledValue":[{"value":"18410","context":"Other"}]}',
+)
+VALUE_NOT_NUMBER = rule(
+    "meter.value-not-number",
+    Severity.WARNING,
+    "Meter value is not a number",
+    "A sampledValue with format Raw (the default) holds a decimal number in a string (1.6). A decimal comma, "
+    "a thousands separator, a unit inside the value, NaN or an empty string cannot be parsed and the reading "
+    "is lost. Reported once per connection and measurand.",
+    '{"value":"12,5","measurand":"Energy.Active.Import.Register","unit":"kWh"}',
+)
+VALUE_NOTATION = rule(
+    "meter.value-notation",
+    Severity.WARNING,
+    "Meter value in a notation strict parsers refuse",
+    "The value reads as a number only to lenient parsers: scientific notation (1.2E+4), a leading +, a "
+    "leading or trailing dot, surrounding spaces, digit separators. Decimal and integer parsers in backends "
+    "refuse it. Reported once per connection and measurand.",
+    '{"value":"1.841E+4"} or, in 2.x, "value":1.841e4',
+)
+
+_REGISTER = "Energy.Active.Import.Register"
+_PERIODIC = "Sample.Periodic"
+_OUTLET = "Outlet"
+_KEY = "metering"
+_MAX_TRANSACTIONS = 64
+_TRIGGER_WINDOW = 30.0
+"""Seconds after an accepted TriggerMessage(MeterValues) in which the next MeterValues is taken as its answer."""
+_EDGES = frozenset({"Transaction.Begin", "Transaction.End"})
+_SCHEDULED = frozenset({"Sample.Periodic", "Sample.Clock"})
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?").fullmatch
+_EXPONENT_2X = re.compile(rb'"value"\s*:\s*(-?\d+(?:\.\d+)?[eE][+-]?\d+)')
+_PERIODIC_REASONS_2X = frozenset({"MeterValuePeriodic", "MeterValueClock"})
+_TOTAL, _PHASES = 1, 2
+"""Forms of a register in one meterValue, as bits: one total reading, readings per phase."""
+_START_OF = {"Transaction.End": ("Transaction.Begin", "its Transaction.Begin reading"),
+             "meterStop": ("meterStart", "meterStart")}
+
+_ENERGY_UNITS = ("Wh", "kWh", "varh", "kvarh", "VAh", "kVAh")
+_POWER_UNITS = ("W", "kW", "var", "kvar", "VA", "kVA")
+_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    # First part of the measurand name → (what it is, in words; the units of that kind).
+    "Energy": ("an energy reading", _ENERGY_UNITS),
+    "EnergyRequest": ("an energy request", _ENERGY_UNITS),
+    "Power": ("a power reading", _POWER_UNITS),
+    "Current": ("a current", ("A",)),
+    "Voltage": ("a voltage", ("V",)),
+    "Frequency": ("a frequency", ("Hertz", "Hz")),
+    "Temperature": ("a temperature", ("Celsius", "Celcius", "Fahrenheit", "K")),
+    "SoC": ("a state of charge", ("Percent",)),
+}
+_UNIT_WORDS = {
+    "Wh": "watt-hours", "kWh": "kilowatt-hours", "varh": "var-hours", "kvarh": "kilovar-hours",
+    "VAh": "volt-ampere-hours", "kVAh": "kilovolt-ampere-hours", "W": "watts", "kW": "kilowatts", "var": "vars",
+    "kvar": "kilovars", "VA": "volt-amperes", "kVA": "kilovolt-amperes", "A": "amperes", "V": "volts",
+    "Hertz": "hertz", "Hz": "hertz", "Celsius": "degrees Celsius", "Celcius": "degrees Celsius",
+    "Fahrenheit": "degrees Fahrenheit", "K": "kelvin", "Percent": "percent",
+}
+_WH_FACTOR = {"wh": 1.0, "kwh": 1000.0, "varh": 1.0, "kvarh": 1000.0, "vah": 1.0, "kvah": 1000.0}
+"""Factor from a register's unit (casefolded) to its base unit; other units are not comparable."""
+
+
+def _unit_problem(measurand: str, unit: str, defaulted: bool) -> str | None:
+    """Why ``unit`` does not fit ``measurand``, in words, or None when it fits or cannot be judged."""
+    kind = _KINDS.get(measurand.split(".", 1)[0])
+    if kind is None or measurand == "Power.Factor":
+        return None  # RPM, Display.*, Power.Factor: no unit of their own to hold them to
+    what, units = kind
+    if unit.casefold() in {u.casefold() for u in units}:
+        return None
+    if what == "an energy reading" and measurand.endswith(".Register"):
+        what = "an energy register"
+    words = _UNIT_WORDS.get(unit, unit)
+    if defaulted:
+        return (f"a sample without measurand is {measurand} by default: {what} reported in {words} (unit {unit}); "
+                "the measurand is missing or the unit is wrong")
+    return f"{measurand} is {what}, reported in {words} (unit {unit}); it takes {'/'.join(units)}"
+
+
+class _Series:
+    __slots__ = ("seq", "time", "wh")
+
+    def __init__(self, time: float | None, wh: float, seq: int | None) -> None:
+        self.time = time
+        self.wh = wh
+        self.seq = seq
+
+
+class _Meter:
+    __slots__ = ("forms", "mixed_reported", "notations", "other_reported", "registers", "switched", "trigger",
+                 "units")
+
+    def __init__(self) -> None:
+        self.registers: dict[Any, dict[tuple[Any, ...], _Series]] = {}
+        """Per transaction: the latest reading of each (measurand, phase, location, context) series."""
+        self.forms: dict[Any, dict[tuple[str, str], int]] = {}
+        """Per transaction: the forms (_TOTAL, _PHASES) of the last meterValue with this (measurand, context)."""
+        self.switched: set[tuple[Any, str]] = set()
+        self.units: set[tuple[str, str]] = set()
+        self.notations: set[tuple[str, str]] = set()
+        self.other_reported = False
+        self.mixed_reported = False
+        self.trigger: tuple[float, Any] | None = None
+        """(answer time, connector or EVSE asked for) of the last accepted TriggerMessage(MeterValues)."""
+
+
+def _state(conn: Connection) -> _Meter:
+    state = conn.data.get(_KEY)
+    if state is None:
+        state = conn.data[_KEY] = _Meter()
+    return state
+
+
+def _transaction(state: _Meter, tx: Any) -> dict[tuple[Any, ...], _Series]:
+    series = state.registers.get(tx)
+    if series is None:
+        if len(state.registers) >= _MAX_TRANSACTIONS:  # transactions that never stopped: keep memory bounded
+            oldest = next(iter(state.registers))
+            del state.registers[oldest]
+            state.forms.pop(oldest, None)
+        series = state.registers[tx] = {}
+    return series
+
+
+def _hashable(tx: Any) -> Any:
+    return tx if isinstance(tx, str | int | float) and not isinstance(tx, bool) else None
+
+
+class MeteringChecker(Checker):
+    name = "metering"
+    actions = frozenset({"MeterValues", "StartTransaction", "StopTransaction", "TransactionEvent"})
+    result_actions = frozenset({"StartTransaction", "TriggerMessage"})
+
+    def on_call(self, ctx: Context, conn: Connection, frame: Frame) -> None:
+        payload = frame.payload
+        if ctx.direction is not Direction.FROM_CHARGER or type(payload) is not dict:
+            return
+        action = frame.action
+        state = _state(conn)
+        if action == "MeterValues":
+            triggered = self._take_trigger(ctx, state, payload)
+            self._meter_values(ctx, conn, state, _hashable(payload.get("transactionId")), payload.get("meterValue"),
+                               action, triggered, periodic=triggered is None)
+        elif action == "StopTransaction":
+            tx = _hashable(payload.get("transactionId"))
+            stop = payload.get("meterStop")
+            if tx is not None and type(stop) is int:
+                self._reading(ctx, conn, state, tx, (_REGISTER, None, _OUTLET, "meterStop"),
+                              timestamp(payload, "timestamp"), float(stop), "Wh", action)
+            self._meter_values(ctx, conn, state, tx, payload.get("transactionData"), action, None, periodic=False)
+            state.registers.pop(tx, None)
+            state.forms.pop(tx, None)
+        elif action == "TransactionEvent":
+            tx = _hashable(field(payload, "transactionInfo", "transactionId"))
+            reason = payload.get("triggerReason")
+            triggered = (ctx.time, None) if reason == "Trigger" else None
+            self._meter_values(ctx, conn, state, tx, payload.get("meterValue"), action, triggered,
+                               periodic=type(reason) is str and reason in _PERIODIC_REASONS_2X)
+            if payload.get("eventType") == "Ended":
+                state.registers.pop(tx, None)
+                state.forms.pop(tx, None)
+        if conn.version != "1.6" and action != "StartTransaction":
+            self._exponents(ctx, conn, state, action or "")
+
+    def on_result(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
+        answer = frame.payload if type(frame.payload) is dict else {}
+        request = call.payload if type(call.payload) is dict else {}
+        if call.action == "TriggerMessage":
+            if request.get("requestedMessage") == "MeterValues" and answer.get("status") == "Accepted":
+                where = request.get("connectorId", field(request, "evse", "id"))
+                _state(conn).trigger = (ctx.time, where)
+            return
+        start = request.get("meterStart")
+        tx = _hashable(answer.get("transactionId"))
+        if tx is not None and type(start) is int:
+            state = _state(conn)
+            self._reading(ctx, conn, state, tx, (_REGISTER, None, _OUTLET, "meterStart"),
+                          timestamp(request, "timestamp"), float(start), "Wh", "StartTransaction", seq=call.seq)
+
+    # -- what was sent and why ---------------------------------------------------------------------------
+
+    def _take_trigger(self, ctx: Context, state: _Meter, payload: dict[str, Any]) -> tuple[float, Any] | None:
+        """The accepted TriggerMessage this MeterValues answers, if one is waiting (then it is used up)."""
+        trigger = state.trigger
+        if trigger is None:
+            return None
+        answered_at, where = trigger
+        if ctx.time - answered_at > _TRIGGER_WINDOW:
+            state.trigger = None
+            return None
+        here = payload.get("connectorId", payload.get("evseId"))
+        if where not in (None, 0) and here not in (None, where):
+            return None  # another connector's periodic values: the triggered ones may still come
+        state.trigger = None
+        return trigger
+
+    def _meter_values(self, ctx: Context, conn: Connection, state: _Meter, tx: Any, meter_values: Any, action: str,
+                      triggered: tuple[float, Any] | None, periodic: bool) -> None:
+        if type(meter_values) is not list:
+            return
+        legacy = conn.version == "1.6" or conn.version is None
+        trigger_said = False
+        contexts_seen: list[str] = []
+        for meter_value in meter_values:
+            if type(meter_value) is not dict:
+                continue
+            samples = meter_value.get("sampledValue")
+            if type(samples) is not list:
+                continue
+            moment = None
+            moment_read = False
+            edge = scheduled = None
+            forms: dict[tuple[str, str], int] = {}
+            for sample in samples:
+                if type(sample) is not dict:
+                    continue
+                measurand = sample.get("measurand")
+                defaulted = measurand is None
+                if defaulted:
+                    measurand = _REGISTER
+                elif type(measurand) is not str:
+                    continue
+                context = sample.get("context") or _PERIODIC
+                if type(context) is not str:
+                    continue
+                if context in _EDGES:
+                    edge = context
+                elif context in _SCHEDULED:
+                    scheduled = context if "context" in sample else f"{context} (no context given)"
+                elif context == "Trigger":
+                    trigger_said = True
+                contexts_seen.append(context)
+                if legacy:
+                    unit = sample.get("unit")
+                    multiplier = 0
+                else:
+                    unit = field(sample, "unitOfMeasure", "unit")
+                    multiplier = field(sample, "unitOfMeasure", "multiplier")
+                    multiplier = multiplier if type(multiplier) is int else 0
+                if unit is None:
+                    unit = "Wh" if measurand.startswith("Energy") else None
+                elif type(unit) is not str:
+                    unit = None
+                if unit is not None and (measurand, unit) not in state.units:
+                    problem = _unit_problem(measurand, unit, defaulted)
+                    state.units.add((measurand, unit))
+                    if problem is not None:
+                        ctx.emit(UNIT_MISMATCH, f"{action}: {problem}",
+                                 {"measurand": measurand, "unit": unit, "measurand_given": not defaulted},
+                                 action=action)
+                value = sample.get("value")
+                if legacy and type(value) is str:
+                    if _PLAIN_NUMBER(value) is not None:
+                        number: float | None = float(value)
+                    elif sample.get("format", "Raw") == "SignedData":
+                        continue
+                    else:
+                        number = self._odd_value(ctx, state, measurand, value, action)
+                else:
+                    number = decimal(value) if type(value) is not str else None
+                if number is None or tx is None or not measurand.endswith(".Register"):
+                    continue
+                phase = sample.get("phase")
+                location = sample.get("location") or _OUTLET
+                form_key = (measurand, context)
+                forms[form_key] = forms.get(form_key, 0) | (_TOTAL if phase is None else _PHASES)
+                if not moment_read:
+                    moment = timestamp(meter_value, "timestamp")
+                    moment_read = True
+                if multiplier:
+                    number *= 10.0**multiplier
+                self._reading(ctx, conn, state, tx, (measurand, phase, location, context), moment, number,
+                              unit or "Wh", action)
+            if edge is not None and scheduled is not None and not state.mixed_reported:
+                state.mixed_reported = True
+                ctx.emit(CONTEXT_MIXED, f"{action}: one meterValue holds {edge} and {scheduled} samples; "
+                         "backends take one for the other",
+                         {"transaction": tx, "contexts": [edge, scheduled.split(" ", 1)[0]]}, action=action)
+            if forms:
+                self._phase_forms(ctx, state, tx, forms, action)
+        if triggered is not None and contexts_seen and not trigger_said:
+            said = sorted(set(contexts_seen))
+            ctx.emit(CONTEXT_NOT_TRIGGER,
+                     f"{action} sent {ctx.time - triggered[0]:.1f} s after an accepted TriggerMessage says "
+                     f"{', '.join(said)}, not Trigger" if action == "MeterValues" else
+                     f"{action} with triggerReason Trigger has meter values with context {', '.join(said)}, "
+                     "not Trigger",
+                     {"contexts": said, "transaction": tx}, action=action)
+        elif periodic and "Other" in contexts_seen and not state.other_reported:
+            state.other_reported = True
+            ctx.emit(CONTEXT_OTHER, f"{action}: scheduled meter values say context Other; backends keep "
+                     "Sample.Periodic and Sample.Clock readings and may drop these", {"transaction": tx},
+                     action=action)
+
+    # -- numbers -----------------------------------------------------------------------------------------
+
+    def _odd_value(self, ctx: Context, state: _Meter, measurand: str, value: str, action: str) -> float | None:
+        """The number in a value that is not a plain decimal (reported once per measurand), or None."""
+        number = decimal(value)
+        kind = "notation" if number is not None else "not-number"
+        if (measurand, kind) in state.notations:
+            return number
+        state.notations.add((measurand, kind))
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        if number is not None:
+            ctx.emit(VALUE_NOTATION, f"{action}: {measurand} value {shown!r} reads as {number:g} only to lenient "
+                     "parsers; send a plain decimal", {"measurand": measurand, "value": shown}, action=action)
+        else:
+            hint = " (a decimal comma or thousands separator)" if "," in value else ""
+            ctx.emit(VALUE_NOT_NUMBER, f"{action}: {measurand} value {shown!r} is not a number{hint}; the reading "
+                     "is lost", {"measurand": measurand, "value": shown}, action=action)
+        return number
+
+    def _exponents(self, ctx: Context, conn: Connection, state: _Meter, action: str) -> None:
+        """2.x values are JSON numbers: only the frame's text shows how they were written."""
+        event = ctx.event
+        content = getattr(event, "content", None)
+        if type(content) is not bytes:
+            return
+        found = _EXPONENT_2X.search(content)
+        if found is None or ("*", "notation") in state.notations:
+            return
+        state.notations.add(("*", "notation"))
+        written = found.group(1).decode()
+        ctx.emit(VALUE_NOTATION, f"{action}: meter value written as {written} (scientific notation); decimal parsers "
+                 "in backends refuse it", {"value": written}, action=action)
+
+    # -- registers ---------------------------------------------------------------------------------------
+
+    def _reading(self, ctx: Context, conn: Connection, state: _Meter, tx: Any, key: tuple[Any, ...],
+                 moment: float | None, number: float, unit: str, action: str, seq: int | None = None) -> None:
+        factor = _WH_FACTOR.get(unit.casefold())
+        if factor is None:
+            return  # a register in amperes: meter.unit-mismatch says so, and it compares with nothing
+        wh = number * factor
+        series = _transaction(state, tx)
+        previous = series.get(key)
+        if previous is None:
+            series[key] = _Series(moment, wh, seq if seq is not None else ctx.seq)
+        else:
+            later = moment is None or previous.time is None or moment >= previous.time
+            if later:
+                if wh < previous.wh:
+                    self._decreased(ctx, tx, key, wh, previous, "the previous reading", action)
+                    return
+                previous.time, previous.wh, previous.seq = moment, wh, ctx.seq
+            elif wh > previous.wh:
+                self._decreased(ctx, tx, key, wh, previous, "the later reading", action, stamped_earlier=True)
+                return
+        start = _START_OF.get(key[3])
+        if start is not None:
+            begin = series.get((*key[:3], start[0]))
+            if begin is not None and wh < begin.wh:
+                self._decreased(ctx, tx, key, wh, begin, start[1], action)
+
+    def _decreased(self, ctx: Context, tx: Any, key: tuple[Any, ...], wh: float, previous: _Series, before: str,
+                   action: str, stamped_earlier: bool = False) -> None:
+        measurand, phase, location, context = key
+        if context in ("meterStart", "meterStop"):
+            label = context
+        else:
+            label = (measurand + (f" {phase}" if phase else "") + (f" at {location}" if location != _OUTLET else "")
+                     + f" ({context})")
+        relation = f"{wh:g} Wh, stamped earlier, is above" if stamped_earlier else f"{wh:g} Wh is below"
+        ctx.emit(REGISTER_DECREASED, f"transaction {tx}: {label} {relation} {before} {previous.wh:g} Wh",
+                 {"transaction": tx, "measurand": measurand, "phase": phase, "location": location, "context": context,
+                  "previous_wh": previous.wh, "reading_wh": wh, "previous_seq": previous.seq},
+                 action=action)
+
+    def _phase_forms(self, ctx: Context, state: _Meter, tx: Any, forms: dict[tuple[str, str], int],
+                     action: str) -> None:
+        known = state.forms.get(tx)
+        if known is None:
+            known = state.forms[tx] = {}
+        for form_key, form in forms.items():
+            before = known.get(form_key)
+            known[form_key] = form
+            if before is None or before & form or (tx, form_key[0]) in state.switched:
+                continue
+            state.switched.add((tx, form_key[0]))
+            measurand, context = form_key
+            change = ("from one total to per-phase readings" if form == _PHASES else
+                      "from per-phase readings to one total")
+            ctx.emit(PHASE_SWITCH, f"transaction {tx}: {measurand} ({context}) switched {change}",
+                     {"transaction": tx, "measurand": measurand, "context": context, "per_phase": form == _PHASES},
+                     action=action)
