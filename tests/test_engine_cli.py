@@ -54,7 +54,8 @@ async def command(args: Sequence[str], *, env: dict[str, str] | None = None, lim
 
     process = await asyncio.create_subprocess_exec(
         *args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, preexec_fn=limit,
+        # Unbuffered: the test reads the banner line by line, and mitmdump prints it to a pipe here.
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **(env or {})}, preexec_fn=limit,
     )
     assert process.stderr is not None and process.stdout is not None
     seen: list[str] = []
