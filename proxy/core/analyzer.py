@@ -380,14 +380,15 @@ class Analyzer:
         conn.frames += 1
         frame = decode(event.content, event.is_text)
         inspection.frame = frame
+        message_type = frame.message_type
         if frame.problems:  # empty for the well-formed frames of the fast path: they pay nothing below
             if event.cut:
                 self._cut(ctx, conn, event, inspection)
-                return
-            for problem in frame.problems:
-                ctx.emit(framing.PROBLEM_RULES[problem.rule], problem.detail, problem.evidence,
-                         action=frame.action)
-        message_type = frame.message_type
+                message_type = None  # its visible start is paired, its payload not judged
+            else:
+                for problem in frame.problems:
+                    ctx.emit(framing.PROBLEM_RULES[problem.rule], problem.detail, problem.evidence,
+                             action=frame.action)
         if message_type is _CALL:
             self._call(ctx, conn, event, frame)
         elif message_type is _CALLRESULT or message_type is _CALLERROR:
@@ -428,12 +429,6 @@ class Analyzer:
                     call.state = "answered"
                     inspection.call = call
                     inspection.latency = event.time - call.time
-        for handler in self._on_message:
-            try:
-                handler(ctx, conn, inspection)
-            except Exception as exc:
-                self._internal_error(ctx, handler.__self__.name, exc)
-        conn.last_from[event.direction] = event.time
 
     def _call(self, ctx: Context, conn: Connection, event: Message, frame: Frame) -> None:
         direction = event.direction
