@@ -21,7 +21,7 @@ from proxy.core.analyzer import Inspection
 from proxy.core.checks.lifecycle import describe_close
 from proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Gap, Message, Ping
 from proxy.core.findings import Finding, Severity
-from proxy.engine.hub import Hub, Listener, Summary
+from proxy.engine.hub import SUMMARY_HEADING, Hub, Listener, Summary
 
 MODES = ("lines", "findings", "json", "summary", "off")
 _SILENT = frozenset({"summary", "off"})
@@ -217,7 +217,7 @@ def summary_text(summary: Summary) -> str:
     refused = ", ".join(f"{status}×{count}" for status, count in sorted(summary.refused.items()))
     lines = [
         "",
-        "── ocppscope summary ──",
+        SUMMARY_HEADING,
         f"handshakes {summary.handshakes} ({summary.connections} opened"
         + (f", refused: {refused}" if refused else "") + f"), chargers {len(summary.chargers)}",
         f"frames {summary.frames:,} ({summary.frame_bytes / 1024:,.1f} KiB), pings/pongs {summary.pings}",

@@ -54,3 +54,35 @@ async def test_injection_requests_reach_the_relay_control_endpoint() -> None:
         assert "did not take" in str(await wrong.inject("c9", "charger", '[2,"i2","Reset",{"type":"Soft"}]'))
     finally:
         await control.stop()
+
+
+def test_a_ui_that_never_answers_the_close_does_not_leave_the_stream_pending(
+        monkeypatch: pytest.MonkeyPatch, tmp_path, caplog: pytest.LogCaptureFixture) -> None:
+    """A UI that exited without closing its stream (its socket still open) never answers the close: stopping
+    must still end every task of the stream's loop, or the process's shutdown noise buries its summary."""
+    import base64
+    import os
+    import socket
+
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    monkeypatch.setenv("OCPPSCOPE_HOME", str(tmp_path))
+    hub = Hub(default_checkers())
+    ready = tmp_path / "address"
+    stream = serve(hub, StreamSpec("127.0.0.1", 0, ready_file=str(ready)))
+    assert stream is not None
+    host, port = ready.read_text().strip().rsplit(":", 1)
+    silent = socket.create_connection((host, int(port)), timeout=5)
+    try:
+        key = base64.b64encode(os.urandom(16)).decode()
+        silent.sendall((f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                        f"Authorization: Bearer {TOKEN}\r\n\r\n").encode())
+        assert silent.recv(4096).startswith(b"HTTP/1.1 101"), "the stream took the UI"
+        hub.publish(session_events()[0])
+        hub.finish()  # the client never reads again nor answers the close
+        stream._thread.join(10)
+        assert not stream._thread.is_alive()
+        assert not asyncio.all_tasks(stream._loop), "every task of the stream's loop ended"
+        assert "did not stop cleanly" not in caplog.text
+    finally:
+        silent.close()

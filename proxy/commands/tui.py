@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from proxy.engine.hub import SUMMARY_HEADING
 from proxy.errors import OcppscopeError
 from proxy.stream.wire import TOKEN_ENV
 
@@ -108,13 +109,23 @@ def run_proxy_with_tui(args: argparse.Namespace, argv: Sequence[str] | None = No
                              title=_relay_title(args), owns_proxy=True)
     finally:
         code = stop_relay_child(child)
-    summary = _read(log_path)
+    summary = _summary(_read(log_path))
     if summary.strip():
-        sys.stdout.write(summary[-4000:])
+        sys.stdout.write(summary)
     sys.stdout.write(f"(the relay's log: {log_path})\n")
     if code not in (0, -signal.SIGTERM):
         sys.stdout.write(f"the relay exited with code {code}\n")
     return status
+
+
+def _summary(log: str) -> str:
+    """The relay's closing summary from its log (the log's tail when it printed none: it ended abnormally).
+
+    Printed from the summary's own heading so that shutdown noise after it cannot push it off the screen."""
+    start = log.rfind(SUMMARY_HEADING)
+    if start < 0:
+        return log[-4000:]
+    return log[start:start + 4000].rstrip("\n") + "\n"
 
 
 def start_relay_child(argv: Sequence[str], token: str, *, stream: str | None = None

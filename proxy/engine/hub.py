@@ -77,6 +77,10 @@ class CallbackListener(Listener):
             self._findings(findings)
 
 
+SUMMARY_HEADING = "── ocppscope summary ──"
+"""The first line of the closing summary (the TUI wrapper finds the relay's summary in its log by it)."""
+
+
 @dataclass
 class Summary:
     """Totals for the end-of-run report."""

@@ -39,6 +39,9 @@ from proxy.stream.injection import Injection
 
 log = logging.getLogger("ocppscope.stream")
 
+_CLOSE_SECONDS = 1.0
+"""How long a stream client gets to answer our close: a UI that already exited never does."""
+
 HISTORY_RECORDS = 50_000
 MAX_CLIENT_BACKLOG = 64 * 1024 * 1024
 """Bytes queued for one client before its oldest batches are dropped (and it is told)."""
@@ -93,7 +96,8 @@ class StreamServer(Listener):
 
     async def start(self) -> tuple[str, int]:
         self._server = await serve(self._serve, self.host, self.port, process_request=self._authenticate,
-                                   compression=None, max_size=2**20, ping_interval=20, ping_timeout=60)
+                                   compression=None, max_size=2**20, ping_interval=20, ping_timeout=60,
+                                   close_timeout=_CLOSE_SECONDS)
         self.host, self.port = self._server.sockets[0].getsockname()[:2]
         self._flusher = asyncio.get_running_loop().create_task(self._flush_forever(), name="stream flush")
         return self.host, self.port
@@ -111,7 +115,7 @@ class StreamServer(Listener):
         if self._server is not None:
             self._server.close()
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._server.wait_closed(), 3)
+                await asyncio.wait_for(self._server.wait_closed(), 2 * _CLOSE_SECONDS)
 
     @property
     def url(self) -> str:

@@ -24,7 +24,7 @@ from proxy.stream.wire import TOKEN_ENV
 
 log = logging.getLogger("ocppscope.stream")
 
-_STOP_SECONDS = 3.0
+_STOP_SECONDS = 5.0
 
 
 class ThreadedStream(Listener):
@@ -59,10 +59,22 @@ class ThreadedStream(Listener):
     def on_close(self, summary: Summary) -> None:
         self.server.on_close(summary)
         try:
-            asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop).result(_STOP_SECONDS)
+            asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(_STOP_SECONDS)
         except Exception:  # the process is ending anyway; the UI will see the stream close
             log.exception("ocppscope: the stream did not stop cleanly")
         self._loop.call_soon_threadsafe(self._loop.stop)
+
+    async def _shutdown(self) -> None:
+        """Stop serving, then end whatever is left (a client's handler that never saw its close answered), so
+        the process ends without "Task was destroyed but it is pending" noise burying its summary."""
+        try:
+            await self.server.stop()
+        finally:
+            current = asyncio.current_task()
+            left = [task for task in asyncio.all_tasks() if task is not current]
+            for task in left:
+                task.cancel()
+            await asyncio.gather(*left, return_exceptions=True)
 
 
 def serve(hub: Hub, spec: StreamSpec) -> ThreadedStream | None:
