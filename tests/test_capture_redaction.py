@@ -131,7 +131,8 @@ def test_secrets_in_frames_become_markers_and_nothing_else_changes(template: str
 
 
 def test_an_ecotap_user_password_key_keeps_its_user() -> None:
-    # ECClite writes authorizationKey as <user>:<password> (seeds 000 and 002).
+    # ECClite writes authorizationKey as <user>:<password> (Ecotap OCPP connection configuration v1.4 §C;
+    # ECClite User Guide ch. 11).
     text = '[2,"6","ChangeConfiguration",{"key":"authorizationKey","value":"NL*ECO*1000:53Umkk1q7rEM"}]'
     new = Redactor(SALT).frame(text.encode())
     assert new is not None

@@ -62,7 +62,8 @@ EXPECTED: dict[str, set[tuple[str, int | None]]] = {
     },
     "clock-ahead": {("clock.ahead", 4)},
     "clock-never-set": {("clock.never-set", 4)},
-    "offline-replay": {("clock.queued", 4), ("clock.offline-transaction", 8), ("clock.offline-transaction", 12)},
+    "offline-replay": {("clock.queued", 4), ("clock.offline-transaction", 8), ("transaction.local-start", 8),
+                       ("clock.offline-transaction", 12)},
     "meter-values": {
         ("value.empty-optional", 2), ("value.placeholder", 2),
         ("meter.context-not-trigger", 6),
@@ -86,6 +87,13 @@ EXPECTED: dict[str, set[tuple[str, int | None]]] = {
     "measurands-201": {
         ("config.unknown-measurand", 4), ("config.unknown-measurand-accepted", 5),
         ("vendor.status-info", 8),
+    },
+    "message-relations": {
+        ("boot.request-before-boot", 2),
+        ("trigger.no-follow-up", 8),
+        ("transaction.unknown-id", 10),
+        ("transaction.placeholder-id-tag", 14),
+        ("transaction.unknown-id", 26), ("trigger.unrequested", 28), ("transaction.local-start", 34),
     },
     "demo-session": {
         ("schema.datetime-no-timezone", 16),

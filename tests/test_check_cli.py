@@ -90,7 +90,8 @@ def test_json_report(faulty: Path, capsys: pytest.CaptureFixture[str]) -> None:
     document = json.loads(capsys.readouterr().out)
     [result] = document["inputs"]
     rules = sorted(f["rule"] for f in result["findings"])
-    assert rules == ["profile.selected", "rpc.unknown-id", "schema.datetime-no-timezone", "schema.violation"]
+    assert rules == ["profile.selected", "rpc.unknown-id", "schema.datetime-no-timezone", "schema.violation",
+                     "transaction.unknown-id"]  # the StopTransaction names a transaction nobody started
     assert result["connections"][0]["charger"] == "CP01" and document["failed"] is True
 
 
@@ -99,9 +100,9 @@ def test_junit_report(faulty: Path, tmp_path: Path) -> None:
     assert main(["check", "--format", "junit", "-o", str(out), str(faulty)]) == 1
     root = ET.parse(out).getroot()
     [suite] = root.findall("testsuite")
-    assert suite.get("failures") == "1"
-    failure = suite.find("testcase/failure")
-    assert failure is not None and "schema.violation" in (failure.text or "")
+    assert suite.get("failures") == "2"  # one case per charger and rule: schema.violation, rpc.unknown-id
+    failure = suite.find("testcase[@name='schema.violation']/failure")
+    assert failure is not None and "StopTransaction" in (failure.text or "")
 
 
 def test_baseline_accepts_known_findings_only(faulty: Path, tmp_path: Path) -> None:
@@ -196,7 +197,8 @@ def test_a_command_imports_only_its_own_module(clean: Path) -> None:
     script = (
         "import sys\nfrom proxy.cli import main\n"
         f"code = main(['-v', 'check', '--format', 'json', '-o', {os.devnull!r}, {str(clean)!r}])\n"
-        "print(code, sorted(m for m in sys.modules if m.startswith('proxy.commands.')))\n"
+        "from proxy.cli import COMMAND_MODULES\n"
+        "print(code, sorted(m for m in sys.modules if m in COMMAND_MODULES.values()))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
     assert done.stdout.split() == ["0", "['proxy.commands.check']"]

@@ -35,6 +35,8 @@ def test_clean_session_statuses_and_meters() -> None:
     for n, state in enumerate(["Available", "Preparing", "Charging", "SuspendedEV", "Charging", "Finishing",
                                "Available"]):
         status(wire, f"s{n}", 1, state)
+    wire.cp('[2,"a","Authorize",{"idTag":"TAG1"}]')  # without it the start is a transaction.local-start (info)
+    wire.cs('[3,"a",{"idTagInfo":{"status":"Accepted"}}]')
     start(wire)
     meter(wire, "m1", "1200")
     meter(wire, "m2", "1.3", unit="kWh")

@@ -266,3 +266,15 @@ def test_a_recorder_whose_clock_is_unset_too_gives_nothing_to_compare_with() -> 
     send(wire, "StatusNotification", {"connectorId": 0, "errorCode": "NoError", "status": "Available",
                                       "timestamp": stamp(0.5, base=at)})
     assert clock_findings(wire) == []
+
+
+def test_a_log_of_times_without_a_date_gives_nothing_to_compare_with() -> None:
+    """A charger's serial log prints times of day only: read on 1970-01-01, a stamp of today is no clock fault."""
+    wire = Wire(t0=62_499.0)  # 17:21:39 on the first day of the epoch
+    send(wire, "StatusNotification", {"connectorId": 0, "errorCode": "NoError", "status": "Available",
+                                      "timestamp": "2024-06-01T17:21:40Z"})
+    assert clock_findings(wire) == []
+    wire = Wire()  # the same stamp received on a dated clock years later is the charger's never-set clock
+    send(wire, "StatusNotification", {"connectorId": 0, "errorCode": "NoError", "status": "Available",
+                                      "timestamp": "1970-01-01T00:00:05Z"})
+    assert [rule for rule, _ in clock_findings(wire)] == ["clock.never-set"]

@@ -107,3 +107,16 @@ def test_every_bundled_schema_compiles() -> None:
             if entry["type"] == "CALL" and schema_for(version, action, "response") is None:
                 missing.append((version, action, "response"))
     assert missing == []
+
+
+def test_extra_properties_are_named_in_the_frame_s_order() -> None:
+    """The validator prints them as a Python set, whose order changes between runs: reports must not."""
+    wire = Wire()
+    wire.cp('[2,"h","Heartbeat",{"zeta":1,"alpha":2,"mid":3}]')
+    wire.cs('[3,"h",{"currentTime":"2024-01-01T00:00:00Z"}]')
+    [violation] = hits(analyze(wire.events), "schema.violation")
+    assert "must not contain properties zeta, alpha, mid" in violation.message
+    wire = Wire()
+    wire.cp('[2,"h","Heartbeat",{}]')
+    wire.cs('[3,"h",{"currentTime":"2024-01-01T00:00:00Z"}]')
+    assert "schema.violation" not in rules(analyze(wire.events))

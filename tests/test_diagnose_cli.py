@@ -41,7 +41,11 @@ def test_several_inputs_keep_connections_apart_and_filter(tmp_path: Path, capsys
     assert document["inputs"] == inputs
     [charger] = document["chargers"]
     assert charger["charger"] == "CP-CLEAN-16" and charger["causes"] == []
-    assert [c["conn_id"] for c in charger["connections"]] == ["2:c1"]
+    # The input that used c1 first (in time) keeps it; the other's becomes 1:c1 (see MergedEvents).
+    assert [(c["conn_id"], c["source"]) for c in charger["connections"]] == [("c1", inputs[1])]
+    assert main(["diagnose", *inputs, "--format", "json", "-o", str(report)]) == 0
+    ids = [c["conn_id"] for charger in json.loads(report.read_text())["chargers"] for c in charger["connections"]]
+    assert sorted(ids) == ["1:c1", "c1"]
 
 
 def test_clean_capture_says_so(capsys: pytest.CaptureFixture[str]) -> None:

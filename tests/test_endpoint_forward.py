@@ -1,4 +1,5 @@
-"""``ocppscope endpoint URL --profile P``: golden tests with every example of seeds 000, 001, 002 and 004."""
+"""``ocppscope endpoint URL --profile P``: golden tests with every example of the Ecotap
+connection guide (English and French), the ECClite User Guide and Zaptec Cloud and OCPP Integration."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def basic(user: str, password: str) -> str:
 SEED_OPTIONS_EVC = "Events=1,BlockBeforeBoot=1,Wdt=0,updSendInIdle=0,blockLgFull=0,useTLS={},comMaster=0"
 
 
-# -- seed 000/001 §A: CPA ------------------------------------------------------------------------------------
+# -- Ecotap OCPP connection configuration v1.4 §A: CPA -----------------------------------------------------------------
 
 def test_cpa_unsecured_example() -> None:
     plan = plan_endpoint(bundled()["ecotap-cpa"], "ws://www.example.com:80/ocpp1.6/path/TEST-OCPPID")
@@ -60,7 +61,7 @@ def test_cpa_key_given_as_user_and_password() -> None:
     assert any("takes the password only" in note for note in plan.notes)
 
 
-# -- seed 000/001 §B and §C: EVC 4.x and 5.x ---------------------------------------------------------------
+# -- Ecotap OCPP connection configuration v1.4 §B and §C: EVC 4.x and 5.x ----------------------------------------------
 
 @pytest.mark.parametrize(("profile", "identity_key", "identity"), [
     ("ecotap-evc4", "com_OCPCPID", "TEST-OCPCPID"), ("ecotap-evc5", "com_OCPPID", "TEST-OCPPID")])
@@ -105,7 +106,7 @@ def test_evc4_cannot_do_wss_unless_through_ocppscope() -> None:
     assert via.backend_url == "wss://192.168.255.8:443/ocpp1.6/secured/TEST-OCPCPID"
 
 
-# -- seed 000 (ECCLite section) and seed 002 -----------------------------------------------------------------
+# -- the connection guide's ECCLite section and the ECClite User Guide -------------------------------------------------
 
 @pytest.mark.parametrize("key", ["53Umkk1q7rEM", "NL*ECO*1000:53Umkk1q7rEM"])
 def test_ecclite_example(key: str) -> None:
@@ -140,7 +141,7 @@ def test_identity_too_long_for_the_model() -> None:
     assert any("allows at most 25" in p for p in plan.problems)
 
 
-# -- seed 004: Zaptec ------------------------------------------------------------------------------------------
+# -- Zaptec Cloud and OCPP Integration ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("url", ["ws://ocpp.example.com/devices/{deviceId}", "ws://ocpp.example.com/devices/ZCS000143"])
 def test_zaptec_url_template(url: str) -> None:
@@ -158,7 +159,7 @@ def test_zaptec_per_charger_password() -> None:
     assert any("initial device password" in note for note in plan.notes)
 
 
-# -- seed 003 and the generic URL + identity -------------------------------------------------------------------
+# -- the AC EV WALLBOX Implementation Overview and the generic URL + identity ------------------------------------------
 
 def test_url_and_identity_models() -> None:
     plan = plan_endpoint(bundled()["ac-wallbox"], "ws://some.ocppserver.com:22991/ocpp", identity="2103252121090001")
@@ -203,7 +204,8 @@ ChangeConfiguration frames a backend can send:
 The charger will authenticate with the header  Authorization: Basic TkwqRUNPKjEwMDA6NTNVbWtrMXE3ckVN
 
 Notes:
-  - the key is write-only: it can be set but never read back to check it (seeds 000, 002)
+  - the key is write-only: it can be set but never read back to check it (Ecotap OCPP connection configuration \
+v1.4 §C Additional information; ECClite User Guide ch. 11, authorizationKey)
   - changing com_OCPPID restarts the charger 60 s later: send it last
 """
 
@@ -232,7 +234,7 @@ def test_command_json_output(capsys: pytest.CaptureFixture[str], monkeypatch: py
 def test_command_needs_one_profile(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
                                    tmp_path: object) -> None:
     monkeypatch.setenv("OCPPSCOPE_HOME", str(tmp_path))
-    assert main(["endpoint", "ws://h/ocpp/CP1"]) == 2
+    assert main(["endpoint", "ws://h/ocpp/CP1"]) == 4  # a usage error
     assert "--profile PROFILE" in capsys.readouterr().err
     assert main(["endpoint", "ws://h/ocpp/CP1", "--profile", "ecotap-evc6"]) == 2
     assert "did you mean ecotap-evc5?" in capsys.readouterr().err

@@ -84,7 +84,7 @@ def test_cpa_needs_a_mapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
 
 def test_serial_number_placeholder() -> None:
-    # seed 002: com_Endpoint ws.evc.net:80/#SN#, the serial coming from the BootNotification
+    # ECClite User Guide ch. 11: com_Endpoint ws.evc.net:80/#SN#, the serial coming from the BootNotification
     rebuilt = rebuild_url(bundled()["ecotap-evc5"], {"com_endpoint": "ws.evc.net:80/#SN#",
                                                      "com_options": "useTLS=0", "com_ocppid": "X"}, "1891351")
     assert rebuilt.url == "ws://ws.evc.net:80/1891351" and rebuilt.problems == []
@@ -107,4 +107,4 @@ def test_no_traffic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pyt
     capture = _capture(tmp_path, monkeypatch, [])
     assert main(["endpoint", "--from", str(capture)]) == 1
     assert "no charger traffic" in capsys.readouterr().out
-    assert main(["endpoint", "ws://h/CP1", "--from", str(capture)]) == 2
+    assert main(["endpoint", "ws://h/CP1", "--from", str(capture)]) == 4  # a URL or --from: a usage error

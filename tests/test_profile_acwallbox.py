@@ -1,4 +1,5 @@
-"""Every constraint of the AC wallbox implementation overview (seed 003), and clean traffic passing clean."""
+"""Every constraint of the AC wallbox implementation overview (AC EV WALLBOX OCPP 1.6 Implementation
+Overview rev. 1.09), and clean traffic passing clean."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Every constraint the Ecotap profiles state (seeds 000, 001, 002), triggered by real traffic, and the seeds'
-own correct examples passing clean."""
+"""Every constraint the Ecotap profiles state (the OCPP connection configuration guide v1.4 in English and French,
+the ECClite User Guide), triggered by real traffic, and the documents' own correct examples passing clean."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from tests.traffic import Wire, analyze
 
 # (profile, key, value, rule, words the message must contain)
 CHANGES = [
-    # -- ecotap-cpa (seed 000 §A) --
+    # -- ecotap-cpa (Ecotap OCPP connection configuration v1.4 §A) --
     ("ecotap-cpa", "BackOffice-URL", "www.example.com", "config.bad-format", "ws:// or wss://"),
     ("ecotap-cpa", "BackOffice-URL", "ws://www.example.com:80", "config.bad-format", "port key"),
     ("ecotap-cpa", "BackOffice-URL", "ws://www.example.com/ocpp1.6", "config.bad-format", "path key"),
@@ -21,7 +21,7 @@ CHANGES = [
     ("ecotap-cpa", "BackOffice-Path", "ocpp1.6/path/", "config.bad-format", "must start with /"),
     ("ecotap-cpa", "AuthorizationKey", "CP01:9N8gGyS8Un7g4IY9dRIC", "config.inconsistent", "password only"),
     ("ecotap-cpa", "AuthorizationKey", "9N8gGyS8Un7g4IY9dRIC", "config.value-note", "write-only"),
-    # -- the ECClite dictionary (seed 002), on an EVC 5.x --
+    # -- the ECClite User Guide's dictionary (ch. 11), on an EVC 5.x --
     ("ecotap-evc5", "authorizationKey", "9N8gGyS8Un7g4IY9dRIC", "config.bad-format", "user:password"),
     ("ecotap-evc5", "authorizationKey", "OTHER:9N8gGyS8Un7g4IY9dRIC", "config.inconsistent", "names user 'OTHER'"),
     ("ecotap-evc5", "chg_Debug", "ctrl=8", "config.out-of-range", "levels 1–3"),
@@ -76,7 +76,7 @@ CHANGES = [
     ("ecotap-evc5", "gsm_Options", "noSmsChk=0,AutoAPN=2", "config.not-allowed", "AutoAPN"),
     ("ecotap-evc5", "gsm_SigQ", "20", "config.read-only", "read-only"),
     ("ecotap-evc5", "com_OCPCID", "NL*ECO*1000", "config.unlisted-key", "did you mean com_OCPPID"),
-    # -- EVC 4.x (seed 000 §B) --
+    # -- EVC 4.x (Ecotap OCPP connection configuration v1.4 §B) --
     ("ecotap-evc4", "com_OCPPID", "TEST-OCPPID", "config.unsupported-key", "com_OCPCPID"),
     ("ecotap-evc4", "com_OCPCPID", "ECOTAP-STATION-AMSTERDAM-01", "config.too-long", "com_OCPCPID holds"),
     ("ecotap-evc4", "com_OCPCPID", "TEST-OCPCPID", "config.restarts-charger", "60 s"),
@@ -95,7 +95,8 @@ def test_each_stated_constraint_is_checked(profile: str, key: str, value: str, r
     assert any(words in f.message for f in hits), [f.message for f in hits]
 
 
-# The seeds' own correct values, key by key (seed 002 chapter 11 examples, seed 000 settings).
+# The vendor documents' own correct values, key by key (ECClite User Guide ch. 11 examples, Ecotap OCPP connection
+# configuration v1.4 settings).
 CLEAN = [
     ("ecotap-cpa", "BackOffice-URL", "ws://www.example.com"),
     ("ecotap-cpa", "BackOffice-URL", "wss://192.168.255.8"),
@@ -148,7 +149,8 @@ def test_seed_examples_pass_clean(profile: str, key: str, value: str) -> None:
 
 
 def test_the_seeds_authorization_key_examples() -> None:
-    # seed 002: ECOTAP-1802500:9N8gGyS8Un7g4lY9dRICK (user = the charger's OCPP id); seed 000 §C
+    # ECClite User Guide ch. 11: ECOTAP-1802500:9N8gGyS8Un7g4lY9dRICK (user = the charger's OCPP id);
+    # Ecotap OCPP connection configuration v1.4 §C
     found = run("ecotap-evc5", lambda w: change(w, "authorizationKey", "ECOTAP-1802500:9N8gGyS8Un7g4lY9dRICK"),
                 charger="ECOTAP-1802500")
     assert rules_of(found) == ["config.value-note"]

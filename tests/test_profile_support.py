@@ -13,8 +13,8 @@ from functools import cache
 from itertools import count
 from typing import Any
 
-from proxy.core.checks.profile import ProfileChecker
 from proxy.core.findings import Finding
+from proxy.profiles.checker import ProfileChecker
 from proxy.profiles.loader import ProfileLibrary
 from proxy.profiles.model import Profile
 from proxy.profiles.selection import ProfileSelector, parse_mapping_arg

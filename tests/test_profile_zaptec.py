@@ -1,4 +1,5 @@
-"""The Zaptec profile (seed 004): partial OCPP 1.6, empty default idTag, no charger ping by default."""
+"""The Zaptec profile (Zaptec Cloud and OCPP Integration): partial OCPP 1.6, empty default idTag, no charger ping
+by default."""
 
 from __future__ import annotations
 
@@ -88,5 +89,5 @@ def test_measurands() -> None:
 def test_detected_from_boot_notification() -> None:
     found = run(None, lambda w: boot(w, vendor="Zaptec", model="Go", serial="ZCS000143"), charger="ZCS000143")
     selected = only(found, "profile.selected")
-    assert [f.evidence["profile"] for f in selected] == ["ocpp16-generic", "zaptec"]
+    assert [f.evidence["profile"] for f in selected] == ["zaptec"]
     assert selected[-1].evidence["how"] == "detected"

@@ -306,6 +306,25 @@ def shows_offline_replay(events: list[Event]) -> None:
     assert ages == [30, 15, 12, 8, 4, 0, 0]  # minutes: the queue in the order it was filled, then live
 
 
+def shows_message_relations(events: list[Event]) -> None:
+    assert [(o.path, o.status) for o in opened(events)] == [("/ocpp/CP-RELATE-16", 101), ("/ocpp/CP-RESUME-16", 101)]
+    assert [(c.code, c.closed_by) for c in closed(events)] == [(1000, "charger"), (1000, "charger")]
+    assert_every_call_answered_once(events)
+    first, second = (e.conn_id for e in opened(events))
+    relate = [e for e in events if e.conn_id == first]
+    resume = [e for e in events if e.conn_id == second]
+    assert calls(relate, CP)[:2] == ["StatusNotification", "BootNotification"]  # it reports before it boots
+    assert calls(relate, CS) == ["TriggerMessage", "TriggerMessage", "RemoteStopTransaction"]
+    assert [f.payload["status"] for f in frames(relate) if f.kind == 3 and f.direction is CP] == [
+        "Accepted", "Accepted", "Rejected"]
+    assert "MeterValues" not in calls(relate, CP)  # the triggered meter values never come
+    assert [f.payload["idTag"] for f in frames(relate) if f.action == "StartTransaction"] == ["FreeCharging"]
+    assert "BootNotification" not in calls(resume, CP) and "Authorize" not in calls(resume, CP)
+    contexts = [f.payload["meterValue"][0]["sampledValue"][0]["context"] for f in frames(resume)
+                if f.action == "MeterValues"]
+    assert contexts == ["Sample.Periodic", "Trigger"]
+
+
 SHOWS = {
     "clean-ocpp16": shows_clean_ocpp16,
     "clean-ocpp201": shows_clean_ocpp201,
@@ -322,6 +341,7 @@ SHOWS = {
     "meter-values": shows_meter_values,
     "vendor-data": shows_vendor_data,
     "measurands-201": shows_measurands_201,
+    "message-relations": shows_message_relations,
     "demo-session": shows_demo_session,
 }
 

@@ -75,7 +75,7 @@ def _bundled_keys() -> Iterator[tuple[str, str, bool]]:
 
 
 def test_the_vendor_dictionaries_are_visible_but_for_their_secrets() -> None:
-    # ECClite dictionary (seed 002), Ecotap CPA and EVC keys (seed 000), AC wallbox (seed 003), Zaptec (004).
+    # ECClite User Guide dictionary, Ecotap connection guide (CPA and EVC keys), AC wallbox overview, Zaptec.
     rows = list(_bundled_keys())
     assert len(rows) > 100
     wrong = [(profile, name) for profile, name, secret in rows if looks_secret(name) != secret]

@@ -65,7 +65,8 @@ def test_the_example_from_the_issue(session: ReplaySession) -> None:
     ("/04[0-9A-F]{4}/", ["CALL DataTransfer"]),
     ("/faulted/i", ["CALL DataTransfer"]),
     ("text contains bye", ["close"]),
-    ("finding && dir == charger", ["CALL MeterValues", "INVALID", "CALL DataTransfer"]),
+    # the BootNotification carries the profile chosen at the boot (profile.selected, info)
+    ("finding && dir == charger", ["CALL BootNotification", "CALL MeterValues", "INVALID", "CALL DataTransfer"]),
     ("not finding and action == Heartbeat", ["CALL Heartbeat", "RESULT Heartbeat"]),
     # Wireshark's habits: word operators, sets, ocpp.-prefixed fields, payload paths, durations with units.
     ("ocpp.action eq Heartbeat", ["CALL Heartbeat", "RESULT Heartbeat"]),

@@ -32,9 +32,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from proxy.capture.oot import ExportReport, export_oot
+from proxy.capture.pcap import add_tls_keylog_argument
 from proxy.capture.report import Reading, ReadReport, SourceError, WarningHandler
-from proxy.capture.sources import STDIN, detect_format, open_events
-from proxy.capture.times import LOCAL_ZONE
+from proxy.capture.sources import FORMATS, STDIN, detect_format, open_events
+from proxy.capture.times import LOCAL_ZONE, log_zone
 from proxy.core.events import Event
 
 _PART = re.compile(r"^(?P<base>.+)\.part\d{3,}(?P<suffix>\.[^.]+)?$")
@@ -164,30 +165,56 @@ def _add(name: str, recursive: bool, fmt: str, files: list[InputFile], ignored: 
 
 @contextlib.contextmanager
 def spooled(inputs: Inputs, directory: str | None = None) -> Iterator[Inputs]:
-    """``inputs`` with every pipe, FIFO or standard input copied once into a private temporary file, for a
-    reader that needs to read its inputs more than once; the copies are removed afterwards."""
-    copies: list[str] = []
-    files = []
-    try:
-        for file in inputs.files:
+    """``inputs`` with every pipe, FIFO or standard input copied once into a private temporary file (named
+    after the input, ``stdin`` for standard input), for a reader that needs to read its inputs more than once;
+    the copies are removed afterwards."""
+    if all(file.regular for file in inputs.files):
+        yield inputs
+        return
+    with tempfile.TemporaryDirectory(prefix="ocppscope-input-", dir=directory) as folder:  # 0700: secrets
+        files = []
+        for number, file in enumerate(inputs.files, 1):
             if file.regular:
                 files.append(file)
                 continue
-            handle, copy = tempfile.mkstemp(prefix="ocppscope-input-", dir=directory)  # 0600: it may hold secrets
-            copies.append(copy)
+            copy = os.path.join(folder, str(number), "stdin" if file.path == STDIN else os.path.basename(file.path))
+            os.mkdir(os.path.dirname(copy))
             try:
                 source = open(os.dup(0), "rb") if file.path == STDIN else open(file.path, "rb")  # noqa: SIM115
             except OSError as exc:
-                os.close(handle)
                 raise SourceError(file.name, f"cannot open: {exc.strerror or exc}") from None
-            with source, open(handle, "wb") as out:
+            with source, open(copy, "xb") as out:
                 shutil.copyfileobj(source, out, 1024 * 1024)
             files.append(replace(file, path=copy))
         yield replace(inputs, files=files)
-    finally:
-        for copy in copies:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(copy)
+
+
+@contextlib.contextmanager
+def file_paths(inputs: Inputs, fmt: str = "auto", log_timezone: str = LOCAL_ZONE) -> Iterator[list[str]]:
+    """Paths of ``inputs`` for a reader that opens its files by name, perhaps more than once (the terminal UI):
+    pipes, FIFOs and standard input copied once (:func:`spooled`); and, when ``log_timezone`` is not local
+    time, the logs among them read in that zone into private, redacted capture copies. Removed afterwards."""
+    from proxy.capture.logs import LOG_FORMATS
+    from proxy.capture.writer import CaptureWriter
+
+    with spooled(inputs) as readable:
+        if log_timezone == LOCAL_ZONE:
+            yield [file.path for file in readable.files]
+            return
+        with tempfile.TemporaryDirectory(prefix="ocppscope-input-") as folder:
+            paths = []
+            for number, file in enumerate(readable.files, 1):
+                found = file.fmt or (fmt if fmt != "auto" else detect_format(file.path))
+                if found not in LOG_FORMATS:
+                    paths.append(file.path)
+                    continue
+                copy = os.path.join(folder, f"{number}-{os.path.basename(file.name) or 'stdin'}.jsonl")
+                report = ReadReport(file.name, on_warning=lambda _text: None)  # the reader itself says them
+                with CaptureWriter(copy) as writer:
+                    for event in open_events(file.path, found, report=report, log_timezone=log_timezone):
+                        writer.write(event)
+                paths.append(copy)
+            yield paths
 
 
 class MergedEvents:
@@ -218,7 +245,12 @@ class MergedEvents:
             self.inputs.label, "+".join(formats), sum(p.events for p in parts), sum(p.lines for p in parts),
             sum(p.unusable for p in parts), cut[0] if len(parts) == 1 and cut else None,
             sum(p.skipped for p in parts), [warning for part in parts for warning in part.warnings],
+            [note for report in self.reports for note in report.notes],
         )
+
+    def notes(self) -> list[str]:
+        """What the readers did that is worth knowing (the zone a log's times were read in, …), file by file."""
+        return [note for report in self.reports for note in report.notes]
 
     def __iter__(self) -> Iterator[Event]:
         groups = self.inputs.groups()
@@ -250,7 +282,6 @@ class MergedEvents:
                     waiting.append((start, 0, number))
                     continue
             streams[number] = self._group_events(group)  # a pipe, or nothing to wait for (it reports why)
-            streams[number] = self._group_events(group)
         waiting.sort()
         waiting.reverse()
         heap: list[tuple[float, int, int, Event]] = []
@@ -307,11 +338,12 @@ def input_paths(inputs: Inputs) -> list[Path]:
 
 
 def export_inputs(inputs: Inputs, target: str | os.PathLike[str] | BinaryIO, *, fmt: str = "auto",
-                  array: bool = False, on_warning: WarningHandler | None = None) -> ExportReport:
+                  array: bool = False, on_warning: WarningHandler | None = None,
+                  log_timezone: str = LOCAL_ZONE, on_note: WarningHandler | None = None) -> ExportReport:
     """Export ``inputs`` as one stream to Open OCPP Trace; a pipe among them is read once (into a copy).
 
-    The export reads its input twice (see :func:`~proxy.capture.oot.export_oot`); the warnings are shown once,
-    from the pass that writes.
+    The export reads its input twice (see :func:`~proxy.capture.oot.export_oot`); the warnings and notes are
+    given once, from the pass that writes.
     """
     if isinstance(target, str | os.PathLike):
         written = os.path.realpath(target)
@@ -319,11 +351,15 @@ def export_inputs(inputs: Inputs, target: str | os.PathLike[str] | BinaryIO, *, 
             if file.name != STDIN and os.path.realpath(file.name) == written:
                 raise SourceError(file.name, "the export would overwrite its own input")
     with spooled(inputs) as readable:
-        planning = merged_events(readable, fmt, on_warning=lambda _message: None)
+        planning = merged_events(readable, fmt, on_warning=lambda _message: None, log_timezone=log_timezone)
         first = iter(planning)
         head = next(first, None)  # an unreadable input fails here, before the output is created
         plan = itertools.chain([] if head is None else [head], first)
-        return export_oot(plan, merged_events(readable, fmt, on_warning=on_warning), target, array=array)
+        writing = merged_events(readable, fmt, on_warning=on_warning, log_timezone=log_timezone)
+        report = export_oot(plan, writing, target, array=array)
+        for note in writing.notes() if on_note is not None else ():
+            on_note(note)
+        return report
 
 
 INPUTS_HELP = ("ocppscope captures, Open OCPP Trace files or logs; folders (their traffic files, sorted), "
@@ -331,10 +367,13 @@ INPUTS_HELP = ("ocppscope captures, Open OCPP Trace files or logs; folders (thei
 
 
 def add_input_arguments(parser: argparse.ArgumentParser, *, dest: str = "inputs", metavar: str = "CAPTURE",
-                        nargs: str = "+", help: str = INPUTS_HELP) -> None:
-    """The positional inputs and ``-r/--recursive``."""
+                        nargs: str | None = "+", help: str = INPUTS_HELP, reading: bool = True) -> None:
+    """The positional inputs, ``-r/--recursive`` and (unless ``reading`` is false) how they are read:
+    ``--input-format`` and ``--log-timezone``. Every command that reads traffic takes them this way."""
     parser.add_argument(dest, nargs=nargs, metavar=metavar, help=help)
     add_recursive_argument(parser)
+    if reading:
+        add_reading_arguments(parser)
 
 
 def add_recursive_argument(parser: argparse.ArgumentParser) -> None:
@@ -342,12 +381,58 @@ def add_recursive_argument(parser: argparse.ArgumentParser) -> None:
                         help="read the folders inside a folder too")
 
 
+def add_reading_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--input-format``, ``--log-timezone`` and ``--tls-keylog``."""
+    parser.add_argument("--input-format", default="auto", choices=("auto", *FORMATS), metavar="FORMAT",
+                        help="format of the inputs: auto (detect from the content, the default) or one of "
+                        + ", ".join(FORMATS))
+    parser.add_argument("--log-timezone", default=LOCAL_ZONE, type=zone_argument, metavar="ZONE",
+                        help="the zone of log times printed without one: local (the default), UTC, an offset "
+                        "like +02:00 or a name like Europe/Berlin; times printed with a zone are read in it. "
+                        "The report says which zone was used")
+    add_tls_keylog_argument(parser)
+
+
+def zone_argument(text: str) -> str:
+    """``--log-timezone``: a zone :func:`~proxy.capture.times.log_zone` accepts, kept as given."""
+    try:
+        log_zone(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def inputs_from_args(args: argparse.Namespace, names: Sequence[str | os.PathLike[str]] | None = None,
                      fmt: str | None = None) -> Inputs:
     """The resolved inputs (``args.inputs`` unless ``names``); what the folders held besides traffic is listed
     on stderr."""
-    inputs = resolve_inputs(args.inputs if names is None else names, recursive=getattr(args, "recursive", False),
+    arguments = args.inputs if names is None else names
+    if sum(os.fspath(name) == STDIN for name in arguments) > 1:
+        raise SourceError(STDIN, "standard input can be read only once: give - once")
+    inputs = resolve_inputs(arguments, recursive=getattr(args, "recursive", False),
                             fmt=fmt or getattr(args, "input_format", "auto"))
     for path, why in inputs.ignored:
         print(f"ocppscope: not read: {path}: {why}", file=sys.stderr)
     return inputs
+
+
+def warn_on_stderr(message: str) -> None:
+    """The warning handler of commands that print their report on stdout."""
+    print(f"ocppscope: warning: {message}", file=sys.stderr)
+
+
+def events_from_args(args: argparse.Namespace, inputs: Inputs, *, on_warning: WarningHandler | None = warn_on_stderr
+                     ) -> MergedEvents:
+    """The events of ``inputs`` as one stream, read as ``--input-format`` and ``--log-timezone`` say."""
+    return merged_events(inputs, getattr(args, "input_format", "auto"), on_warning=on_warning,
+                         log_timezone=getattr(args, "log_timezone", LOCAL_ZONE))
+
+
+def say_notes(events: MergedEvents) -> None:
+    """Print on stderr what the readers noted (the zone a log's times were read in, frames joined back, …)."""
+    for note in events.notes():
+        note_on_stderr(note)
+
+
+def note_on_stderr(note: str) -> None:
+    print(f"ocppscope: note: {note}", file=sys.stderr)

@@ -13,32 +13,36 @@ put back together (:mod:`~proxy.capture.logs_shapes`), the log put in wire order
 (:mod:`~proxy.capture.logs_order`), times read in the zone the log printed or ``--log-timezone``
 (:class:`~proxy.capture.times.LogClock`). Whether "received" means "from the charger" depends on who wrote the
 log: the format says so, or the first CALL of a one-way action (BootNotification, RemoteStartTransaction…)
-decides, backend if nothing does. Lines that are not OCPP traffic are counted and reported, never dropped
-silently.
+decides, the format's usual author if nothing does. Lines that are not OCPP traffic are counted and reported,
+never dropped silently; a time no recording can have is named with its line and replaced by the time of the
+record next to it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 import orjson
 
+from proxy.capture.format import PLAUSIBLE_TIMES
 from proxy.capture.logs_backends import parse_home_assistant, parse_ocpp_go, parse_ocpp_python, parse_plain, parse_steve
 from proxy.capture.logs_chargers import parse_charger, parse_everest
 from proxy.capture.logs_entry import LogEntry, LogFormat, Role
 from proxy.capture.logs_json import json_extent, starts_frame
 from proxy.capture.logs_order import WireOrder, in_time_order
-from proxy.capture.logs_prefix import SyslogTime, clean_line, looks_like_record
+from proxy.capture.logs_prefix import LineCleaner, SyslogTime, looks_like_record
 from proxy.capture.logs_shapes import (
     MAX_CONTINUATION_LINES,
     Shapes,
+    UnreadLines,
     join_lines,
     join_records,
     jsonish,
     mark_cut,
     split_glued,
 )
-from proxy.capture.report import ReadReport
+from proxy.capture.report import UNUSABLE_NAMED, ReadReport
 from proxy.capture.synthetic import SyntheticConnections
 from proxy.capture.times import LOCAL_ZONE, LogClock
 from proxy.core.events import Direction, Event, Message, Ping
@@ -46,6 +50,10 @@ from proxy.core.protocol import VERSIONS, action_direction
 
 __all__ = ["LOG_FORMATS", "LogEntry", "LogFormat", "LogImporter", "read_log", "sniff_log_format"]
 
+_STRING_REST = re.compile(r'[^\s"]*"\s*[,}\]:]')
+"""The end of a JSON string without blanks (a date-time, an id) and what follows a string in JSON."""
+_UNTIMED_HELD = 1_000
+"""Entries without a time held at the start of a log until one with a time gives them its own."""
 _UNDECIDED_LIMIT = 10_000
 """Entries held back while the log's author (backend or charger) is unknown."""
 
@@ -64,8 +72,8 @@ LOG_FORMATS: dict[str, LogFormat] = {
                   '2024-03-01T08:00:00.000Z CS-PLAIN-1 cp-to-csms [2,"p-1","BootNotification",{…}]'),
         LogFormat("everest", parse_everest, "charger",
                   "2024-05-21T15:17:02.094Z: ChargePoint>CentralSystem BootNotification (frame on the next lines)"),
-        LogFormat("charger", parse_charger, "charger",
-                  '12:00:01.120 [OCPP] TX: [2,"42","Heartbeat",{}] or [MO] Recv: [3,"42",{…}]'),
+        LogFormat("charger", parse_charger, None,
+                  '12:00:01.120 [OCPP] TX: [2,"42","Heartbeat",{}] or [MO] Recv: [3,"42",{…}]', "charger", True),
     )
 }
 
@@ -73,12 +81,25 @@ LOG_FORMATS: dict[str, LogFormat] = {
 def sniff_log_format(lines: Iterable[str]) -> str | None:
     """The log format most of ``lines`` parse as (the first listed on a tie), or None if none of them does."""
     scores = dict.fromkeys(LOG_FORMATS, 0)
+    unread: dict[str, str] = {}  # per format, the line(s) it read nothing from, as a wrapped record's start
+    cleaner = LineCleaner()
     for number, raw in enumerate(lines, 1):
-        line, _ = clean_line(raw)
+        line, _ = cleaner.clean(raw)
+        continues = not looks_like_record(line)
         for name, fmt in LOG_FORMATS.items():
-            if fmt.parse(line, number) is not None:
+            before = unread.pop(name, None)
+            if fmt.parse(line, number) is not None or (
+                    before is not None and continues and fmt.parse(before + line, number) is not None):
                 scores[name] += 1
+            elif line.strip():
+                unread[name] = before + line if before is not None and continues and len(before) < 4096 else line
     best = max(scores, key=lambda name: scores[name])
+    if LOG_FORMATS[best].catch_all:
+        # "send"/"RX" lines of any logger parse as a charger's: a format that knows the lines' own shape wins
+        # when it reads at least half as many (a wrap can hide that shape on some of them).
+        specific = max((name for name in scores if not LOG_FORMATS[name].catch_all), key=lambda name: scores[name])
+        if 2 * scores[specific] >= scores[best]:
+            best = specific
     return best if scores[best] else None
 
 
@@ -95,23 +116,29 @@ class LogImporter:
         self.undecided: list[LogEntry] = []
         self.last_time = 0.0
         self.shapes = Shapes(report)
+        self.absurd_times = 0
 
     def events(self, lines: Iterable[tuple[int, str]]) -> Iterator[Event]:
-        entries = in_time_order(self._records(lines), self.report)
+        entries = in_time_order(_first_times(self._records(lines)), self.report)
         entries = WireOrder(self.report).order(mark_cut(join_records(entries, self.shapes), self.shapes))
         for entry in entries:
             yield from self._entry(entry)
         if self.undecided:
             self.report.warn("could not tell from the traffic whether this log was written by the backend or "
-                             "the charger; assumed the backend (received = from the charger)")
-            yield from self._decide("backend")
+                             f"the charger; {_assumed(self.format.usual_author)}")
+            yield from self._decide(self.format.usual_author)
         self.shapes.summary()
+        if self.absurd_times > UNUSABLE_NAMED:
+            self.report.warn(f"{self.absurd_times - UNUSABLE_NAMED} more line(s) print a time that cannot be true "
+                             f"(only the first {UNUSABLE_NAMED} are named); each was read at the time of the record "
+                             "next to it")
         if self.clock.dateless:
             self.report.note("the log prints clock times without a date; they were read on "
                              f"{self.clock.date or '1970-01-01'}, so only the intervals between them are right")
         if self.clock.assumed is not None:
             self.report.note(f"the log prints its times without a zone; they were read as {self.clock.assumed} "
                              "(--log-timezone changes it)")
+        self.report.note(f"read as a {self.format.name} log: {self.report.counts()}")
 
     # -- lines to entries ------------------------------------------------------------------------------
 
@@ -122,40 +149,53 @@ class LogImporter:
         pending: LogEntry | None = None
         writer: str | None = None  # the journald writer of the pending frame's record
         joined: list[tuple[int, str, str, bool]] = []  # (line number, line, text before it, wrapped)
+        pending_line = ""
+        unread = UnreadLines(report)
+        cleaner = LineCleaner()
         for number, raw in lines:
             report.lines += 1
             line: str | None
-            line, syslog = clean_line(raw)
+            line, syslog = cleaner.clean(raw)
             while line is not None:
                 if pending is not None:
                     if not line.strip():
                         break  # blank lines inside a pretty-printed frame, or after one (EVerest's file log)
-                    if (parse(line, number) is None and not looks_like_record(line)
-                            and (syslog is None or syslog.writer == writer or jsonish(line))
-                            and len(joined) < MAX_CONTINUATION_LINES):
+                    if len(joined) < MAX_CONTINUATION_LINES and self._continues(pending.text, line, number, syslog,
+                                                                                  writer):
                         before = pending.text
                         pending.text, wrapped = join_lines(before, line)
                         joined.append((number, line, before, wrapped))
                         pending.last_line = number
+                        if syslog is not None:
+                            self.shapes.saw("records", pending.line)  # journald split it at its LineMax
                         if json_extent(pending.text).end is None:
                             break
                         line = split_glued(pending)
-                        yield self._joined(pending, joined)
+                        yield from self._joined(pending, joined, pending_line)
                         pending = None
                         continue
-                    yield self._joined(pending, joined, complete=False)
+                    yield from self._joined(pending, joined, pending_line, complete=False)
                     pending = None
                 if not line.strip():
+                    unread.skip_all()
                     break
+                first = number
                 entry = parse(line, number)
-                if entry is None:
-                    report.skip(number, line)
+                wrapped = unread.join(line, syslog, parse) if entry is None or unread.journal_rest(syslog) else None
+                if wrapped is not None:
+                    entry, first, syslog = wrapped
+                    self.shapes.saw("wrapped", first)
+                elif entry is None:
+                    unread.add(line, number, syslog)
                     break
+                else:
+                    unread.skip_all()
+                entry.line, entry.last_line = first, number
                 self._stamp(entry, syslog)
-                entry.line = entry.last_line = number
+                entry.journal = syslog is not None
                 if entry.kind == "frame":
                     if (not entry.text.strip() or starts_frame(entry.text)) and json_extent(entry.text).end is None:
-                        pending, joined = entry, []
+                        pending, joined, pending_line = entry, [], line
                         writer = syslog.writer if syslog is not None else None
                         break
                     line = split_glued(entry)
@@ -166,11 +206,26 @@ class LogImporter:
                 yield entry
                 break
         if pending is not None:
-            yield self._joined(pending, joined, complete=False)
+            yield from self._joined(pending, joined, pending_line, complete=False)
+        unread.skip_all()
 
-    def _joined(self, entry: LogEntry, joined: list[tuple[int, str, str, bool]], complete: bool = True) -> LogEntry:
+    def _continues(self, text: str, line: str, number: int, syslog: SyslogTime | None, writer: str | None) -> bool:
+        """Whether ``line`` goes on with the incomplete frame ``text`` (a journald record of ``writer``'s)."""
+        if syslog is not None and syslog.writer != writer and not jsonish(line):
+            return False
+        if not text.strip():
+            return starts_frame(line)  # a header whose frame follows (EVerest's file log): only a frame goes on
+        if self.format.parse(line, number) is None and not looks_like_record(line):
+            return True
+        # A line that looks like a record of its own but goes on with the string the frame stopped in (and JSON after
+        # it) is the rest of that string wrapped by a copy: '{"currentTime":"' then '2024-03-01T08:00:22.500Z"}]'.
+        return _STRING_REST.match(line) is not None and json_extent(text).in_string
+
+    def _joined(self, entry: LogEntry, joined: list[tuple[int, str, str, bool]], first_line: str,
+                complete: bool = True) -> Iterator[LogEntry]:
         """``entry`` with the lines joined to it; for a frame that never completed, only those that look like
-        the rest of a frame (the others are reported as skipped lines)."""
+        the rest of a frame (the others are reported as skipped lines). Nothing for a header no frame followed
+        (``first_line`` is then reported as skipped)."""
         if not complete:
             for index, (_, line, before, wrapped) in enumerate(joined):
                 if not wrapped and not jsonish(line):
@@ -180,20 +235,36 @@ class LogImporter:
                         self.report.skip(skipped_number, skipped)
                     joined = joined[:index]
                     break
-        if joined and entry.text.strip() and joined[0][2].strip():
+        if not entry.text.strip():
+            self.report.skip(entry.line, first_line)
+            return
+        if joined and joined[0][2].strip() and not self.shapes.seen("records", entry.line):
             self.shapes.saw("wrapped" if any(wrapped for *_, wrapped in joined) else "pretty", entry.line)
-        return entry
+        yield entry
 
     def _stamp(self, entry: LogEntry, syslog: SyslogTime | None) -> None:
         clock = self.clock
+        stamp = entry.stamp
         try:
-            stamp = entry.stamp
             if stamp is not None:
                 entry.time = float(stamp) if stamp.replace(".", "", 1).isdigit() else clock.read(stamp)
             elif syslog is not None:
-                entry.time = clock.read(syslog.text) if syslog.iso else clock.read_syslog(syslog.text)
-        except ValueError:
-            entry.time = None
+                stamp = syslog.text
+                entry.time = clock.read(stamp) if syslog.iso else clock.read_syslog(stamp)
+        except (ValueError, OverflowError):
+            self._absurd(entry, stamp, "is no date and time")
+            return
+        time = entry.time
+        if time is not None and not PLAUSIBLE_TIMES[0] <= time <= PLAUSIBLE_TIMES[1]:
+            self._absurd(entry, stamp, "is not a plausible time (1970 to 2100)")
+
+    def _absurd(self, entry: LogEntry, stamp: str | None, why: str) -> None:
+        """``entry``'s time cannot be true: it is named, and the entry read at the time of the record next to it."""
+        entry.time = None
+        self.absurd_times += 1
+        if self.absurd_times <= UNUSABLE_NAMED:
+            self.report.warn(f"line {entry.line}: the time {_text(stamp)!r} {why}; the line was read at the time "
+                             "of the record next to it")
 
     # -- entries to events -----------------------------------------------------------------------------
 
@@ -204,9 +275,9 @@ class LogImporter:
         self.undecided.append(entry)
         author = _author_from(entry)
         if author is None and len(self.undecided) >= _UNDECIDED_LIMIT:
+            author = self.format.usual_author
             self.report.warn(f"no one-way OCPP action in the first {_UNDECIDED_LIMIT} entries to tell who "
-                             "wrote this log; assumed the backend (received = from the charger)")
-            author = "backend"
+                             f"wrote this log; {_assumed(author)}")
         if author is not None:
             yield from self._decide(author)
 
@@ -253,6 +324,31 @@ class LogImporter:
     def _direction(self, inbound: bool | None) -> Direction:
         from_charger = bool(inbound) == (self.author == "backend")
         return Direction.FROM_CHARGER if from_charger else Direction.FROM_BACKEND
+
+
+def _assumed(author: Role) -> str:
+    received = "from the charger" if author == "backend" else "from the backend"
+    return f"assumed the {author} (received = {received})"
+
+
+def _first_times(entries: Iterable[LogEntry]) -> Iterator[LogEntry]:
+    """``entries``, those before the first with a time given that time (later ones without one take the time of
+    the record before them, see :meth:`LogImporter._emit`), so an unreadable first time is not read as 1970."""
+    waiting: list[LogEntry] = []
+    iterator = iter(entries)
+    for entry in iterator:
+        if entry.time is None and len(waiting) < _UNTIMED_HELD:
+            waiting.append(entry)
+            continue
+        for held in waiting:
+            held.time = entry.time
+        yield from waiting
+        yield entry
+        break
+    else:
+        yield from waiting
+        return
+    yield from iterator
 
 
 def _text(value: str | None) -> str | None:

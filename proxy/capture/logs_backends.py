@@ -58,7 +58,7 @@ def parse_ocpp_go(line: str, number: int) -> LogEntry | None:
 
 # -- Home Assistant and the ocpp package ----------------------------------------------------------------
 
-_OCPP_MESSAGE = r": (?P<verb>receive message|send message|send) (?P<frame>.*)$"
+_OCPP_MESSAGE = r": (?P<verb>receive message|send message|send) (?P<frame>[\[{].*)$"
 _HA_LINE = re.compile(r"\((?:MainThread|[\w-]+)\) \[(?:custom_components\.)?ocpp[\w.]*\] +(?P<id>[^\s:][^:]*?)"
                       + _OCPP_MESSAGE)
 _OCPP_PYTHON_LINE = re.compile(

@@ -1,6 +1,7 @@
 """Line parsers for logs written by charge points: their firmware's own "RX/TX" or "send/recv" lines, MicroOcpp's
-``[MO] Send:``/``[MO] Recv:`` and EVerest's libocpp message log. A charger's log says "sent" for what went to the
-backend; these formats are read that way round."""
+``[MO] Send:``/``[MO] Recv:`` and EVerest's libocpp message log. EVerest's log names the sender. "RX/TX" lines
+are also what some backends print (EVerest's test CSMS: ``everest.ocpp - INFO - Rx: […]``): who wrote such a log
+is told by the traffic (the first one-way CALL), a charger when nothing tells."""
 
 from __future__ import annotations
 
@@ -26,11 +27,11 @@ def parse_charger(line: str, number: int) -> LogEntry | None:
     match = _MICRO_OCPP.search(line) or _CHARGER_LINE.search(line)
     if match is None:
         return None
-    direction = Direction.FROM_CHARGER if match["verb"].lower() in _SENT_WORDS else Direction.FROM_BACKEND
     before = line[: match.start()]
     clock = _CLOCK.search(before)
     stamp = first_time(before) or (clock.group(1) if clock else None)
-    return LogEntry(number, "frame", None, stamp, direction=direction, text=match["frame"])
+    return LogEntry(number, "frame", None, stamp, inbound=match["verb"].lower() not in _SENT_WORDS,
+                    text=match["frame"])
 
 
 # EVerest libocpp: the message log file ("<rfc3339>: ChargePoint>CentralSystem BootNotification", the frame

@@ -35,6 +35,9 @@ class LogEntry:
     """The last log line this entry was read from (``line`` unless it was joined from several)."""
     cut: bool = False
     """The log cut the frame before its JSON ended; ``text`` is what it shows."""
+    journal: bool = False
+    """The line came with a journald/syslog prefix: journalctl without ``--full`` shortens a long line in the
+    middle, keeping its start and end around a ``…``."""
     key: tuple[MessageType, str] | None = None
     """Message type and id read from the start of ``text`` (set once ``keyed``)."""
     keyed: bool = False
@@ -53,3 +56,7 @@ class LogFormat:
     """Who writes this log; None when the traffic must tell."""
     example: str = ""
     """One line as the producer prints it (for the docs and the error naming the known formats)."""
+    usual_author: Role = "backend"
+    """Who is taken to have written the log when ``author`` is None and the traffic cannot tell."""
+    catch_all: bool = False
+    """Its lines are what many loggers print (``TX: […]``): detection prefers a format that knows them better."""

@@ -51,8 +51,12 @@ def is_json(text: str) -> bool:
 
 
 def starts_frame(text: str) -> bool:
-    """Whether ``text`` begins like an OCPP-J frame (``[2,``, ``[ 3 ,``…) or a JSON object."""
+    """Whether ``text`` begins like an OCPP-J frame (``[2,``, ``[ 3 ,``…, or a ``[`` the line ends after) or a
+    JSON object."""
     stripped = text.lstrip()
     if stripped[:1] == "{":
         return True
-    return stripped[:1] == "[" and stripped[1:].lstrip()[:1].isdigit()
+    if stripped[:1] != "[":
+        return False
+    rest = stripped[1:].lstrip()
+    return not rest or rest[:1].isdigit()

@@ -1,5 +1,6 @@
-"""Frames the way logs print them, back into one frame each: pretty-printed over many lines, wrapped by a copy,
-glued to the next record, split over several records by the charger's logger, or cut short by the log.
+"""Frames the way logs print them, back into one frame each: pretty-printed over many lines, wrapped by a copy
+(inside the frame or before it), glued to the next record, split over several records by the charger's logger,
+or cut short by the log.
 
 Every join and every cut is counted in the :class:`~proxy.capture.report.ReadReport` (with the first lines
 where it happened), so a reassembled frame is never taken for what went over the wire.
@@ -10,11 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from proxy.capture.logs_entry import LogEntry
+from proxy.capture.logs_entry import LineParser, LogEntry
 from proxy.capture.logs_json import is_json, json_extent, starts_frame
+from proxy.capture.logs_prefix import SyslogTime, looks_like_record
 from proxy.capture.report import ReadReport
 
 MAX_CONTINUATION_LINES = 5_000
+WRAPPED_RECORD_LINES = 3
+"""Lines a record may have been wrapped into before the part of it that says what it is."""
 _SHOWN = 5
 
 _JSONISH = re.compile(r'\s*(?:[{}\]",:\-]|\d(?!\d{3}-\d\d-\d\d)|\[(?![A-Za-z])|true|false|null)')
@@ -33,19 +37,28 @@ class Shapes:
         self.report = report
         self.lines: dict[str, list[int]] = {"pretty": [], "wrapped": [], "glued": [], "records": [], "cut": []}
         self.counts = dict.fromkeys(self.lines, 0)
+        self.last: dict[str, int] = {}
 
     def saw(self, shape: str, line: int) -> None:
+        """A frame (the one whose record starts at ``line``) had ``shape``; counted once per frame."""
+        if self.seen(shape, line):
+            return  # a record wrapped both before its frame and inside it
+        self.last[shape] = line
         self.counts[shape] += 1
         if len(self.lines[shape]) < _SHOWN:
             self.lines[shape].append(line)
 
+    def seen(self, shape: str, line: int) -> bool:
+        """Whether the frame whose record starts at ``line`` was counted with ``shape`` already."""
+        return self.last.get(shape) == line
+
     def summary(self) -> None:
         words = {
             "pretty": "frame(s) printed over several lines were joined back",
-            "wrapped": "frame(s) broken across lines by a copy or a terminal were joined (the line breaks inside "
+            "wrapped": "record(s) broken across lines by a copy or a terminal were joined (the line breaks inside "
                        "strings and tokens removed)",
             "glued": "frame(s) ran into the next log record without a line break and were split from it",
-            "records": "frame(s) the logger split over several records were joined",
+            "records": "frame(s) the logger (or journald, at its LineMax) split over several records were joined",
         }
         for shape, text in words.items():
             if self.counts[shape]:
@@ -99,6 +112,59 @@ def split_glued(entry: LogEntry) -> str | None:
     return rest.lstrip()
 
 
+class UnreadLines:
+    """Lines no record of the log's format was read from yet. A ticket system or a terminal that wraps long lines
+    may have broken a record before the part that says what it is (SteVe's ``[chargeBoxId=…] Received:``): the
+    next lines, when they do not start a record of their own, are tried joined to them. What stays unread is
+    reported as skipped."""
+
+    __slots__ = ("lines", "report", "syslog")
+
+    def __init__(self, report: ReadReport) -> None:
+        self.report = report
+        self.lines: list[tuple[int, str]] = []
+        self.syslog: SyslogTime | None = None
+
+    def journal_rest(self, syslog: SyslogTime | None) -> bool:
+        """Whether a line without a journal prefix (``syslog`` None) follows unread journal lines: every record of
+        a journal has one, so the line is the rest of the one before, even if it parses on its own."""
+        return syslog is None and self.syslog is not None and bool(self.lines)
+
+    def join(self, line: str, syslog: SyslogTime | None,
+             parse: LineParser) -> tuple[LogEntry, int, SyslogTime | None] | None:
+        """The entry the unread lines and ``line`` make together, with the number of its first line and its
+        journal prefix; None when they make none."""
+        if not self._continued_by(line, syslog):
+            return None
+        first = self.lines[0][0]
+        entry = parse("".join(text for _, text in self.lines) + line, first)
+        if entry is None:
+            return None
+        self.lines.clear()
+        return entry, first, self.syslog
+
+    def add(self, line: str, number: int, syslog: SyslogTime | None) -> None:
+        """``line`` could not be read (alone or joined): unread, until a line shows what it was."""
+        if not self._continued_by(line, syslog):
+            self.skip_all()
+            self.syslog = syslog
+        self.lines.append((number, line))
+        if len(self.lines) > WRAPPED_RECORD_LINES:
+            self.report.skip(*self.lines.pop(0))
+
+    def skip_all(self) -> None:
+        for number, line in self.lines:
+            self.report.skip(number, line)
+        self.lines.clear()
+
+    def _continued_by(self, line: str, syslog: SyslogTime | None) -> bool:
+        if not self.lines:
+            return False
+        if syslog is not None:
+            return self.syslog is not None and syslog.writer == self.syslog.writer and not looks_like_record(line)
+        return self.syslog is not None or not looks_like_record(line)
+
+
 def join_records(entries: Iterable[LogEntry], shapes: Shapes) -> Iterator[LogEntry]:
     """Frames a charger's logger split over several records (each a frame line of its own whose text goes on
     where the previous one stopped) joined back into one entry."""
@@ -135,7 +201,16 @@ def mark_cut(entries: Iterable[LogEntry], shapes: Shapes) -> Iterator[LogEntry]:
 
 def _mark(entry: LogEntry, shapes: Shapes) -> None:
     text = entry.text.rstrip()
-    if not starts_frame(text) or is_json(text):
+    if not starts_frame(text):
+        return
+    if entry.journal and "…" in text:
+        # journalctl's ellipsis: what is left around it may even be valid JSON when the cut fell inside a string
+        # ("2023-10-1…09:40:40Z"), which is not what the sender sent.
+        at = text.find("…")
+        if json_extent(text[:at]).end is None:
+            _cut(entry, text[:at], shapes)
+            return
+    if is_json(text):
         return
     for mark in _CUT_MARKS:
         if text.endswith(mark):

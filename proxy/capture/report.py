@@ -110,7 +110,7 @@ class ReadReport:
     def summary(self) -> Reading:
         """What a report shows of this read (plain data: it crosses from a worker process)."""
         return Reading(self.source, self.format, self.events, self.lines, self.unusable, self.truncated_line,
-                       self.skipped, list(self.warnings))
+                       self.skipped, list(self.warnings), list(self.notes))
 
     def finish(self) -> None:
         """Report the skipped and unusable lines once, at the end of the input."""
@@ -137,6 +137,8 @@ class Reading:
     truncated_line: int | None
     skipped: int
     warnings: list[str]
+    notes: list[str] = field(default_factory=list)
+    """What the reader did that is worth knowing, such as the zone a log's times were read in."""
 
     @property
     def empty(self) -> bool:

@@ -23,9 +23,11 @@ from typing import BinaryIO
 
 import orjson
 
+from proxy.capture.flows import read_flows, sniff_flows
 from proxy.capture.format import FORMAT_NAME
 from proxy.capture.logs import LOG_FORMATS, read_log, sniff_log_format
 from proxy.capture.oot import ExportReport, read_oot
+from proxy.capture.pcap import read_pcap, sniff_pcap
 from proxy.capture.reader import read_capture_lines
 from proxy.capture.report import ReadReport, SourceError, WarningHandler
 from proxy.capture.times import LOCAL_ZONE
@@ -119,6 +121,8 @@ def _read_log(reading: Reading) -> Iterator[Event]:
 
 
 INPUT_FORMATS: tuple[InputFormat, ...] = (
+    InputFormat(("pcap", "pcapng"), lambda sample: sniff_pcap(sample.data), lambda r: read_pcap(r.handle, r.report)),
+    InputFormat(("mitmproxy",), lambda sample: sniff_flows(sample.data), lambda r: read_flows(r.handle, r.report)),
     InputFormat(("capture",), _sniff_capture, lambda r: read_capture_lines(r.handle, r.report)),
     InputFormat(("oot",), _sniff_oot, lambda r: read_oot(r.handle, r.report)),
     InputFormat(tuple(LOG_FORMATS), lambda sample: sniff_log_format(sample.lines()), _read_log),
@@ -290,7 +294,8 @@ def _detect(sample: Sample) -> str:
             return fmt
     raise SourceError(
         sample.name,
-        "cannot tell what this file is: not an ocppscope capture, not Open OCPP Trace, and no line looks "
+        "cannot tell what this file is: not an ocppscope capture, not Open OCPP Trace, not a pcap/pcapng or "
+        "mitmproxy flow file, and no line looks "
         "like a known log (" + ", ".join(LOG_FORMATS) + "); name it with --input-format",
     )
 

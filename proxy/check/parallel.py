@@ -9,7 +9,9 @@ Records written another way than ocppscope writes them (a space after colons, ot
 
 A worker sees only its own lines, so it cannot name a bad line by its number: when any worker's read found
 something to say (an unusable or cut line), :func:`analyze_parallel` returns None and the caller runs the
-capture serially, which names it exactly. A worker that fails is an error.
+capture serially, which names it exactly. A worker that fails (an exception, or killed by a signal or the
+out-of-memory killer) is an error, :class:`WorkerFailed`: the command exits 3, never reruns the capture serially
+as if nothing happened. Each worker tells how far into the file it is, for the progress line.
 """
 
 from __future__ import annotations
@@ -20,15 +22,18 @@ import os
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from proxy.capture.reader import read_capture_lines
 from proxy.capture.report import ReadReport
 from proxy.capture.sources import detect_format, open_input
-from proxy.check.runner import InputResult, analyze_events, finding_order
+from proxy.check.progress import Progress
+from proxy.check.runner import InputResult, analyze_events, connection_order, finding_order, sorted_omitted
 from proxy.core.analyzer import AnalyzerOptions, Checker
 from proxy.core.connection import identity_from_path
 
@@ -41,6 +46,19 @@ _TYPE_FIRST = b'{"type":"'
 _CONN_KEY = b'"conn"'
 _STYLE_SAMPLE = 64
 """Records looked at to tell whether a capture is written the way ocppscope writes it (the fast path)."""
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process of a parallel check died: the result would be incomplete, so there is none."""
+
+
+_positions: Any = None
+"""In a worker: the shared array where each shard writes how many bytes of the file it has read."""
+
+
+def _share_positions(positions: Any) -> None:
+    global _positions
+    _positions = positions
 
 
 def default_jobs() -> int:
@@ -90,15 +108,18 @@ class _ShardLines:
         # partition(), not find(): find() parses its arguments on every call, which costs more than the search.
         # The first `"conn":"` of a line is the record's own field: inside a JSON string every quote is escaped.
         shard, conn_shard, owner_of = self._shard, self._conn_shard, self._owner
-        line = b""
+        last = b""
         count = 0
         try:
             for count, line in enumerate(lines, 2):  # noqa: B007 - kept for the count
                 _, found, rest = line.partition(_CONN)
                 if not found:
+                    if line and not line.isspace():  # blank lines after the last record do not end the input
+                        last = line
                     if self._route(line) == shard:  # written another way, or no record at all
                         yield line
                     continue
+                last = line
                 conn, closed, _ = rest.partition(b'"')
                 owner = conn_shard.get(conn)
                 try:
@@ -110,19 +131,21 @@ class _ShardLines:
                 if owner == shard:
                     yield line
         finally:
-            self.last_line = line or self.last_line
+            self.last_line = last or self.last_line
             self.count = max(self.count, count)
 
     def _decoded(self, lines: Iterable[bytes]) -> Iterator[bytes]:
         shard, route = self._shard, self._route
-        line = b""
+        last = b""
         count = 0
         try:
             for count, line in enumerate(lines, 2):  # noqa: B007 - kept for the count
+                if line and not line.isspace():
+                    last = line
                 if route(line) == shard:
                     yield line
         finally:
-            self.last_line = line or self.last_line
+            self.last_line = last or self.last_line
             self.count = max(self.count, count)
 
     def _route(self, line: bytes) -> int:
@@ -174,11 +197,12 @@ class _ShardLines:
 def _analyze_shard(path: Path, shard: int, shards: int, options: AnalyzerOptions,
                    checkers: Callable[[], list[Checker]] | None) -> InputResult:
     report = ReadReport(str(path), on_warning=lambda _text: None)
+    report.format = "capture"  # as the serial reader says (worth_parallel took only captures)
     handle = open_input(path)
     try:
         lines = _ShardLines(handle, shard, shards)
         result = analyze_events(path, read_capture_lines(lines, report), checkers() if checkers else None, options,
-                                end_time=lines.end_time)
+                                progress=_position_reporter(handle, shard), end_time=lines.end_time)
         result.reading = report.summary()
         result.reading.lines = lines.count
         return result
@@ -186,18 +210,49 @@ def _analyze_shard(path: Path, shard: int, shards: int, options: AnalyzerOptions
         handle.close()
 
 
+def _position_reporter(handle: Any, shard: int) -> Callable[[int], None] | None:
+    """A progress callback that stores how far into the file (compressed or not) this worker has read."""
+    if _positions is None:
+        return None
+    try:
+        fd = handle.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+    def report(_count: int) -> None:
+        _positions[shard] = os.lseek(fd, 0, os.SEEK_CUR)  # the raw file's offset: right for gzip too
+
+    return report
+
+
 def analyze_parallel(path: Path, jobs: int, options: AnalyzerOptions,
-                     checkers: Callable[[], list[Checker]] | None = None) -> InputResult | None:
+                     checkers: Callable[[], list[Checker]] | None = None,
+                     progress: Progress | None = None) -> InputResult | None:
     """Analyse ``path`` in ``jobs`` processes and merge their results as a serial run would report them.
 
     None when reading found lines to report (unusable, cut short): only a serial run can name them by their
-    number. A worker that fails raises. ``checkers`` builds each worker's own checkers (default:
-    :func:`default_checkers`); it must be picklable.
+    number. A worker that fails raises :class:`WorkerFailed` (or the worker's own exception). ``checkers``
+    builds each worker's own checkers (default: :func:`default_checkers`); it must be picklable. ``progress``
+    gets the mean share of the file the workers have read (every worker reads all of it).
     """
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        parts = list(pool.map(_analyze_shard, [path] * jobs, range(jobs), [jobs] * jobs, [options] * jobs,
-                              [checkers] * jobs))
+    positions = context.Array("d", jobs, lock=False)
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_share_positions,
+                                 initargs=(positions,)) as pool:
+            futures = [pool.submit(_analyze_shard, path, shard, jobs, options, checkers) for shard in range(jobs)]
+            pending = set(futures)
+            while pending:
+                _, pending = wait(pending, timeout=0.25, return_when=FIRST_EXCEPTION)
+                if any(future.exception() is not None for future in futures if future.done()):
+                    break
+                if progress is not None:
+                    progress.update(done=sum(positions) / jobs)
+            parts = [future.result() for future in futures]
+    except BrokenProcessPool as exc:
+        raise WorkerFailed(f"{path}: a worker process of the parallel check ended abruptly (killed by a signal, "
+                           "or by the system for lack of memory); no result was kept, rerun with -j 1 to check "
+                           "in one process") from exc
     if any(part.reading is not None and part.reading.warnings for part in parts):
         return None
     merged = InputResult(path)
@@ -216,9 +271,8 @@ def analyze_parallel(path: Path, jobs: int, options: AnalyzerOptions,
     if parts and parts[0].reading is not None:
         merged.reading = parts[0].reading
         merged.reading.events = merged.events
-    merged.connections = dict(
-        sorted(merged.connections.items(), key=lambda item: (item[1].opened_at or 0.0, item[0]))
-    )
+    merged.connections = dict(sorted(merged.connections.items(), key=connection_order))
+    merged.omitted = sorted_omitted(merged.omitted)
     return merged
 
 
@@ -245,6 +299,9 @@ def _analyze_input(path: Path, fmt: str, options: AnalyzerOptions,
     report = ReadReport(str(path))
     result = analyze_events(path, read_events(path, fmt, report=report), checkers() if checkers else None, options)
     result.reading = report.summary()
+    result.files = [str(path)]
+    for summary in result.connections.values():
+        summary.source = str(path)  # as a serial run says where each connection was read
     return result
 
 

@@ -52,4 +52,4 @@ def _reading(reading: Reading | None) -> dict[str, Any] | None:
         return None
     return {"format": reading.format, "events": reading.events, "lines": reading.lines,
             "unusable_lines": reading.unusable, "cut_short_line": reading.truncated_line,
-            "skipped_lines": reading.skipped, "warnings": reading.warnings}
+            "skipped_lines": reading.skipped, "warnings": reading.warnings, "notes": reading.notes}

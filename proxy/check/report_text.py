@@ -58,6 +58,8 @@ def render(results: Sequence[InputResult], verdict: Verdict, out: TextIO, colour
             out.write(safe.line(f"  read as one recording: {len(result.files)} files, merged by time") + "\n")
         for warning in reading.warnings if reading is not None else ():
             out.write(f"  reading: {safe.line(warning)}\n")
+        for note in reading.notes if reading is not None else ():
+            out.write(f"  note: {safe.line(note)}\n")
         by_conn: dict[str | None, list[Finding]] = {}
         for finding in result.findings:
             by_conn.setdefault(finding.conn_id, []).append(finding)

@@ -19,6 +19,9 @@ from proxy.core.findings import Finding, Severity
 BATCH_GC_THRESHOLDS = (50_000, 20, 100)
 """Collector thresholds for a batch run; see :func:`batch_gc`."""
 
+PROGRESS_EVERY = 1024
+"""Frames between two calls of :func:`analyze_events`'s ``progress``."""
+
 KEPT_PER_RULE = 200
 """Findings kept per (input, charger, rule) for the report; the rest are counted, so memory stays bounded."""
 
@@ -106,16 +109,23 @@ def analyze_events(
 
     count = retired_frames = 0
     feed = analyzer.feed
+    open_now = analyzer.connections
     for event in events:
         count += 1
-        inspection = feed(event)
         kind = type(event)
+        if kind is ConnectionOpened:
+            # An id used again: its summary is replaced, its frames still count. Still open (never closed, or
+            # known only from its messages), only the analyzer's connection, which the open replaces, has them.
+            previous = open_now.get(event.conn_id)
+            reopened = connections.get(event.conn_id)
+            if previous is not None:
+                retired_frames += previous.frames
+            elif reopened is not None:
+                retired_frames += reopened.frames
+        inspection = feed(event)
         if kind is not Message:
             conn = inspection.conn
             if kind is ConnectionOpened:
-                reopened = connections.get(event.conn_id)
-                if reopened is not None:  # an id used again: its summary is replaced, its frames still count
-                    retired_frames += reopened.frames
                 connections[event.conn_id] = ConnectionSummary(
                     event.conn_id,
                     charger=conn.charger,
@@ -132,7 +142,7 @@ def analyze_events(
                 summary.close_code = event.code
                 summary.closed_by = event.closed_by
                 _update(summary, conn)
-        elif progress is not None and count % 65536 == 0:
+        elif progress is not None and count % PROGRESS_EVERY == 0:
             progress(count)
         if inspection.findings:
             collect(inspection.findings)
@@ -143,7 +153,14 @@ def analyze_events(
     collect(analyzer.finish(end_time() if end_time is not None else None))
     result.internal_errors = analyzer.internal_errors
     result.findings.sort(key=finding_order)
+    result.connections = dict(sorted(connections.items(), key=connection_order))
+    result.omitted = sorted_omitted(result.omitted)
     return result
+
+
+def sorted_omitted(omitted: Counter[tuple[str | None, str]]) -> Counter[tuple[str | None, str]]:
+    """``omitted`` by charger then rule: reports list it in an order no worker or event order changes."""
+    return Counter(dict(sorted(omitted.items(), key=lambda item: (item[0][0] or "", item[0][1]))))
 
 
 def _update(summary: ConnectionSummary, conn: Connection) -> None:
@@ -151,6 +168,12 @@ def _update(summary: ConnectionSummary, conn: Connection) -> None:
     summary.frames = conn.frames
     summary.version = conn.version
     summary.charger = summary.charger or conn.charger
+
+
+def connection_order(item: tuple[str, ConnectionSummary]) -> tuple[float, str]:
+    """The order reports list connections in: by opening time (those with no open record first: they were
+    open when recording began), then id; the same whatever the order the events or the workers came in."""
+    return (item[1].opened_at or 0.0, item[0])
 
 
 def finding_order(finding: Finding) -> tuple[bool, int, str]:

@@ -6,10 +6,9 @@ import argparse
 import contextlib
 import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 from proxy.capture.inputs import (
     InputFile,
@@ -19,6 +18,8 @@ from proxy.capture.inputs import (
     inputs_from_args,
     merged_events,
 )
+from proxy.capture.times import LOCAL_ZONE
+from proxy.commands.options import add_fail_on_argument, add_format_argument
 from proxy.core.analyzer import AnalyzerOptions, Checker
 from proxy.core.findings import Severity
 from proxy.errors import OcppscopeError
@@ -69,49 +70,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "connection. Exit 0 when nothing reaches --fail-on, 1 when something does, 2 for unusable input.",
     )
     add_input_arguments(parser)
-    parser.add_argument("--input-format", default="auto",
-                        help="format of the inputs (default: detect from content)")
     parser.add_argument("--each", action="store_true",
                         help="a report per file (default: all inputs are one recording, analysed as one stream)")
-    parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default text)")
+    add_format_argument(parser, FORMATS)
     parser.add_argument("-o", "--output", type=Path, help="write the report to this file instead of stdout")
-    parser.add_argument("--fail-on", default="error", choices=("error", "warning", "info", "never"),
-                        help="lowest severity that fails the check (default error)")
+    add_fail_on_argument(parser, default="error")
     parser.add_argument("--baseline", type=Path, help="accept the findings listed in this baseline file")
     parser.add_argument("--write-baseline", type=Path, metavar="FILE",
                         help="write all findings to FILE as the new baseline (and exit 0)")
     parser.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
                         help="processes for a big capture, or for the files of --each (default: the number of "
                         "cores, up to 4; 1 = serial); results never depend on it")
+    parser.add_argument("--progress", action="store_true",
+                        help="show progress on stderr even when it is not a terminal (percent and time left "
+                        "for a big capture)")
     add_analysis_arguments(parser)
     add_profile_arguments(parser)
     parser.set_defaults(func=run)
 
 
-class _Progress:
-    """Frames/s on stderr for big inputs, only when stderr is a terminal."""
-
-    def __init__(self, path: Path, stream: TextIO) -> None:
-        self._path = path
-        self._stream = stream
-        self._start = time.monotonic()
-        self._shown = False
-
-    def __call__(self, frames: int) -> None:
-        elapsed = time.monotonic() - self._start
-        if elapsed > 0.5:
-            self._stream.write(f"\r{self._path}: {frames:,} frames ({frames / elapsed:,.0f}/s)")
-            self._stream.flush()
-            self._shown = True
-
-    def done(self) -> None:
-        if self._shown:
-            self._stream.write("\n")
-
-
 def run(args: argparse.Namespace) -> int:
     from proxy.check import baseline
     from proxy.check.parallel import analyze_many, default_jobs, worth_many
+    from proxy.check.progress import wanted
+    from proxy.check.report_junit import gate_rules
     from proxy.check.runner import batch_gc
     from proxy.check.verdict import judge
 
@@ -119,16 +101,19 @@ def run(args: argparse.Namespace) -> int:
     checkers = CheckersFromArgs(args)
     jobs = args.jobs or default_jobs()
     inputs = inputs_from_args(args)
+    zone = args.log_timezone
+    shown = wanted(sys.stderr, args.progress)
     with batch_gc():
         if len(inputs.files) == 1:
-            results = [_analyze_one(inputs.files[0], args.input_format, jobs, options, checkers)]
+            results = [_analyze_one(inputs.files[0], args.input_format, jobs, options, checkers, zone, shown)]
         elif not args.each:
-            results = [_analyze_together(inputs, args.input_format, jobs, options, checkers)]
-        elif worth_many(input_paths(inputs), jobs):
+            results = [_analyze_together(inputs, args.input_format, jobs, options, checkers, zone, shown)]
+        elif zone == LOCAL_ZONE and worth_many(input_paths(inputs), jobs):
             # Each input is analysed on its own (a fresh analyzer per file), so files go to workers whole.
             results = analyze_many(input_paths(inputs), args.input_format, jobs, options, checkers)
         else:
-            results = [_analyze_one(file, args.input_format, jobs, options, checkers) for file in inputs.files]
+            results = [_analyze_one(file, args.input_format, jobs, options, checkers, zone, shown)
+                       for file in inputs.files]
     if args.write_baseline:
         if _no_traffic(results):
             return 2
@@ -138,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     accepted = baseline.load(args.baseline) if args.baseline else None
     fail_on = None if args.fail_on == "never" else Severity.parse(args.fail_on)
     verdict = judge(results, fail_on, accepted)
-    write_report(args.format, args.output, results, verdict)
+    write_report(args.format, args.output, results, verdict, junit_rules=gate_rules(fail_on))
     if _no_traffic(results):
         return 2
     return 1 if verdict.failed else 0
@@ -155,12 +140,16 @@ def _no_traffic(results: Sequence[InputResult]) -> bool:
 
 
 def _analyze_one(file: InputFile, fmt: str, jobs: int, options: AnalyzerOptions, checkers: CheckersFromArgs,
-                 ) -> InputResult:
+                 zone: str = LOCAL_ZONE, shown: bool = False) -> InputResult:
     from proxy.check.parallel import analyze_parallel, worth_parallel
+    from proxy.check.progress import Progress
 
     path = Path(file.path)
     if fmt in ("auto", "capture") and worth_parallel(path, jobs):
-        result = analyze_parallel(path, jobs, options, checkers)
+        progress = Progress(f"{file.name} ({jobs} processes)", sys.stderr, path.stat().st_size) if shown else None
+        result = analyze_parallel(path, jobs, options, checkers, progress)
+        if progress is not None:
+            progress.done(result.frames if result is not None else None)
         if result is not None:
             result.path = Path(file.name)
             for summary in result.connections.values():
@@ -168,27 +157,28 @@ def _analyze_one(file: InputFile, fmt: str, jobs: int, options: AnalyzerOptions,
             return result
         print(f"ocppscope check: {file.name} has lines to report: checked in one process, to name them by "
               "line number", file=sys.stderr)
-    return _analyze_together(Inputs([file], label=file.name), fmt, 1, options, checkers)
+    return _analyze_together(Inputs([file], label=file.name), fmt, 1, options, checkers, zone, shown)
 
 
 def _analyze_together(inputs: Inputs, fmt: str, jobs: int, options: AnalyzerOptions, checkers: CheckersFromArgs,
-                      ) -> InputResult:
+                      zone: str = LOCAL_ZONE, shown: bool = False) -> InputResult:
     """The files of ``inputs`` as one recording, merged by time, in this process."""
     from proxy.check.parallel import MIN_PARALLEL_BYTES
+    from proxy.check.progress import Progress
     from proxy.check.runner import analyze_events
 
     if jobs > 1 and len(inputs.files) > 1 and _size(inputs) >= MIN_PARALLEL_BYTES:
         print(f"ocppscope check: {len(inputs.files)} files analysed as one stream in one process "
               "(-j splits a single capture, or the files of --each)", file=sys.stderr)
-    progress = _Progress(Path(inputs.label), sys.stderr) if sys.stderr.isatty() else None
-    events = merged_events(inputs, fmt)
+    progress = Progress(inputs.label, sys.stderr) if shown else None
+    events = merged_events(inputs, fmt, log_timezone=zone)
     result = analyze_events(Path(inputs.label), events, checkers(), options, progress=progress)
     result.reading = events.reading()
     result.files = inputs.names
     for conn_id, summary in result.connections.items():
         summary.source = events.source_of.get(conn_id)
-    if progress:
-        progress.done()
+    if progress is not None:
+        progress.done(result.frames)
     return result
 
 
@@ -201,10 +191,11 @@ def _size(inputs: Inputs) -> int:
 
 
 def write_report(fmt: str, output: Path | None, results: Sequence[InputResult], verdict: Verdict,
-                 title: str = "ocppscope check") -> None:
-    """Write a report in ``fmt`` (text, json, junit) to ``output`` or stdout; ``title`` names the JUnit root."""
+                 title: str = "ocppscope check", junit_rules: Sequence[str] = ()) -> None:
+    """Write a report in ``fmt`` (text, json, junit) to ``output`` or stdout; ``title`` names the JUnit root,
+    ``junit_rules`` the rules every charger gets a JUnit case for."""
     try:
-        _write_report(fmt, output, results, verdict, title)
+        _write_report(fmt, output, results, verdict, title, junit_rules)
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):
             raise
@@ -213,7 +204,7 @@ def write_report(fmt: str, output: Path | None, results: Sequence[InputResult], 
 
 
 def _write_report(fmt: str, output: Path | None, results: Sequence[InputResult], verdict: Verdict,
-                  title: str) -> None:
+                  title: str, junit_rules: Sequence[str]) -> None:
     from proxy.check import report_json, report_junit, report_text
 
     if fmt == "text":
@@ -231,5 +222,5 @@ def _write_report(fmt: str, output: Path | None, results: Sequence[InputResult],
         if fmt == "json":
             report_json.render(results, verdict, fh)
         else:
-            report_junit.render(results, verdict, fh, title)
+            report_junit.render(results, verdict, fh, title, junit_rules)
         fh.flush()

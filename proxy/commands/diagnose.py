@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from proxy.core.events import Event
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from proxy.capture.inputs import add_input_arguments
     from proxy.commands.check import add_analysis_arguments
+    from proxy.commands.options import add_format_argument
 
     parser = sub.add_parser(
         "diagnose",
@@ -29,11 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "and the charger's clock: never set, ahead, behind, jumping, messages queued while offline. "
         "Several inputs are read as one stretch of time (e.g. one capture per day).",
     )
-    parser.add_argument("inputs", nargs="+", type=Path, metavar="CAPTURE",
-                        help="ocppscope captures, Open OCPP Trace files or CSMS logs")
-    parser.add_argument("--input-format", default="auto", help="format of the inputs (default: detect)")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="report format (default text)")
-    parser.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
+    add_input_arguments(parser)
+    add_format_argument(parser, ("text", "json"))
     parser.add_argument("-o", "--output", type=Path, help="write the report to this file instead of stdout")
     parser.add_argument("--charger", action="append", default=[], metavar="ID",
                         help="only this charger identity (repeatable)")
@@ -45,22 +39,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from proxy.capture.sources import read_events
+    from proxy.capture.inputs import events_from_args, inputs_from_args, say_notes
     from proxy.commands.check import analyzer_options
     from proxy.core.render import json_bytes
     from proxy.diagnose import DiagnoseOptions, diagnose
     from proxy.diagnose.report_text import render
 
-    def events() -> Iterator[Event]:
-        for index, path in enumerate(args.inputs, 1):
-            for event in read_events(path, args.input_format):
-                if len(args.inputs) > 1:
-                    # Connection ids restart in every capture: keep them apart.
-                    event.conn_id = f"{index}:{event.conn_id}"
-                yield event
-
-    diagnosis = diagnose(events(), DiagnoseOptions(clock_jump=args.clock_jump), analyzer_options(args),
-                         [str(path) for path in args.inputs])
+    inputs = inputs_from_args(args)
+    events = events_from_args(args, inputs)  # one stretch of time: connection ids kept apart where they repeat
+    diagnosis = diagnose(events, DiagnoseOptions(clock_jump=args.clock_jump), analyzer_options(args), inputs.names)
+    say_notes(events)
+    if len(inputs.files) > 1:
+        for charger in diagnosis.chargers:
+            for conn in charger.connections:
+                conn.source = events.source_of.get(conn.conn_id)
     if args.charger:
         diagnosis.chargers = [c for c in diagnosis.chargers if c.charger in args.charger]
     if args.format == "json":

@@ -7,10 +7,10 @@ changed (at or above ``--fail-on``), 1 on differences, 2 for unusable input.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from proxy.capture.inputs import add_input_arguments
     from proxy.diff.options import add_diff_arguments
 
     parser = sub.add_parser(
@@ -21,26 +21,35 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "missing, new CALLERRORs, new findings, slower answers), its own CALLs, and how it closed. "
         "Timestamps, currentTime, transactionId values and message ids are not compared.",
     )
-    parser.add_argument("recorded", type=Path, metavar="A", help="the reference capture (or importable log)")
-    parser.add_argument("live", type=Path, metavar="B", help="the capture to compare with it")
-    parser.add_argument("--input-format", default="auto", help="format of both inputs (default: detect)")
+    add_input_arguments(parser, dest="recorded", metavar="A", nargs=None,
+                        help="the reference: a capture (or importable log), a folder of them (a proxy run's "
+                        "--capture folder), a quoted glob pattern, or - for standard input")
+    parser.add_argument("live", metavar="B", help="what to compare with it, in the same forms; connections are "
+                        "paired by charger identity, in order")
     add_diff_arguments(parser, subject_option=True)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from proxy.capture.sources import read_events
+    from proxy.capture.inputs import events_from_args, inputs_from_args, say_notes
+    from proxy.capture.report import SourceError
+    from proxy.capture.sources import STDIN
     from proxy.core.events import Direction
     from proxy.diff import diff_events
     from proxy.diff.options import analyzer_options, checkers_from_args, diff_options, finish
     from proxy.diff.report import diff_result
 
     subject = Direction.FROM_CHARGER if args.subject == "charger" else Direction.FROM_BACKEND
-    differences, live = diff_events(
-        read_events(args.recorded, args.input_format),
-        read_events(args.live, args.input_format),
-        diff_options(args, subject),
-        checkers=checkers_from_args(args),
-        analyzer=analyzer_options(args),
-    )
-    return finish(args, [diff_result(f"{args.recorded} → {args.live}", live, differences)])
+    if args.recorded == args.live == STDIN:
+        raise SourceError(STDIN, "standard input can be read only once: give - for one side only")
+    recorded = events_from_args(args, inputs_from_args(args, [args.recorded]))
+    live = events_from_args(args, inputs_from_args(args, [args.live]))
+    differences, exchanges = diff_events(recorded, live, diff_options(args, subject), checkers=checkers_from_args(args),
+                                         analyzer=analyzer_options(args))
+    say_notes(recorded)
+    say_notes(live)
+    result = diff_result(f"{recorded.inputs.label} → {live.inputs.label}", exchanges, differences)
+    result.files = live.inputs.names  # the report names the file of each connection of B when it has several
+    for conn_id, summary in result.connections.items():
+        summary.source = live.source_of.get(conn_id)
+    return finish(args, [result])

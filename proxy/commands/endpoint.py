@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any, TextIO
 
-from proxy.errors import OcppscopeError
+from proxy.errors import UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from proxy.capture.inputs import add_reading_arguments, add_recursive_argument
+    from proxy.commands.options import add_format_argument
     from proxy.profiles.options import add_profile_arguments
 
     parser = sub.add_parser(
@@ -33,16 +34,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--key", metavar="KEY", help="the charger's password (authorization key) for the backend")
     parser.add_argument("--via", metavar="HOST:PORT",
                         help="send the charger through ocppscope listening at HOST:PORT (ws://, or wss://HOST:PORT)")
-    parser.add_argument("--from", dest="capture", type=Path, metavar="CAPTURE",
-                        help="instead of a URL: check the endpoint settings found in this capture")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--from", dest="capture", nargs="+", metavar="CAPTURE",
+                        help="instead of a URL: check the endpoint settings found in these captures (or logs; "
+                        "folders, glob patterns, - for standard input; several are one recording)")
+    add_recursive_argument(parser)
+    add_reading_arguments(parser)
+    add_format_argument(parser, ("text", "json"), help="output format")
     add_profile_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if (args.url is None) == (args.capture is None):
-        raise OcppscopeError("endpoint: give a backend URL, or --from CAPTURE (not both)")
+        raise UsageError("endpoint: give a backend URL, or --from CAPTURE (not both)")
     if args.capture is not None:
         return _reverse(args, sys.stdout)
     return _forward(args, sys.stdout)
@@ -53,11 +57,11 @@ def _forward(args: argparse.Namespace, out: TextIO) -> int:
     from proxy.profiles.loader import ProfileLibrary
 
     if len(args.profile) != 1 or "=" in args.profile[0]:
-        raise OcppscopeError("endpoint URL: give the charger's model once, as --profile PROFILE "
+        raise UsageError("endpoint URL: give the charger's model once, as --profile PROFILE "
                              "(`ocppscope profiles list`)")
     profile = ProfileLibrary(tuple(args.profiles)).get(args.profile[0])
     plan = plan_endpoint(profile, args.url, args.identity, args.key, args.via)
-    if args.json:
+    if args.format == "json":
         json.dump(plan_json(plan), out, indent=2, ensure_ascii=False)
         out.write("\n")
     else:
@@ -115,19 +119,21 @@ def write_plan(plan: Any, title: str, out: TextIO) -> None:
 
 
 def _reverse(args: argparse.Namespace, out: TextIO) -> int:
-    from proxy.capture.sources import read_events
+    from proxy.capture.inputs import events_from_args, inputs_from_args, say_notes
     from proxy.endpoint.capture import compare_endpoints
     from proxy.profiles.options import profile_checker_from_args
 
     checker = profile_checker_from_args(args)
     if checker is None:
-        raise OcppscopeError("endpoint --from needs the profiles: drop --no-profiles")
-    results = compare_endpoints(read_events(args.capture), checker)
-    if args.json:
+        raise UsageError("endpoint --from needs the profiles: drop --no-profiles")
+    events = events_from_args(args, inputs_from_args(args, args.capture))
+    results = compare_endpoints(events, checker)
+    say_notes(events)
+    if args.format == "json":
         json.dump([_result_json(r) for r in results], out, indent=2, ensure_ascii=False)
         out.write("\n")
     else:
-        _write_results(results, args.capture, out)
+        _write_results(results, events.inputs.label, out)
     return 0 if results and all(r.ok for r in results) else 1
 
 
@@ -145,7 +151,7 @@ def _result_json(result: Any) -> dict[str, Any]:
     }
 
 
-def _write_results(results: list[Any], capture: Path, out: TextIO) -> None:
+def _write_results(results: list[Any], capture: str, out: TextIO) -> None:
     if not results:
         out.write(f"{capture}: no charger traffic\n")
         return

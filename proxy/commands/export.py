@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from proxy.capture.inputs import add_input_arguments
+
 OUTPUT_FORMATS = ("oot-jsonl", "oot-json")
 
 
@@ -17,21 +19,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "format cannot hold (binary frames, invalid JSON, 2.1 CALLRESULTERROR/SEND, pings, failed "
         "handshakes) is left out and listed on stderr. Handshakes and closes travel in meta.ocppscope.",
     )
-    parser.add_argument("input", type=Path, metavar="CAPTURE", help="the capture (or other input) to export")
+    add_input_arguments(parser, help="the captures (or other inputs) to export: files, folders, glob patterns or - "
+                        "for standard input; several are one recording, merged by time into one trace")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="the file to write")
     parser.add_argument("--format", choices=OUTPUT_FORMATS, default=None,
                         help="oot-jsonl (one record per line) or oot-json (one array); "
                         "default: oot-json for a .json FILE, else oot-jsonl")
-    parser.add_argument("--input-format", default="auto", help="format of CAPTURE (default: detect)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from proxy.capture import export_to_oot
+    from proxy.capture.inputs import export_inputs, inputs_from_args, note_on_stderr, warn_on_stderr
 
     fmt = args.format or ("oot-json" if args.output.suffix.lower() == ".json" else "oot-jsonl")
-    report = export_to_oot(args.input, args.output, fmt=args.input_format, array=fmt == "oot-json",
-                           on_warning=lambda message: print(f"ocppscope: warning: {message}", file=sys.stderr))
+    report = export_inputs(inputs_from_args(args), args.output, fmt=args.input_format, array=fmt == "oot-json",
+                           on_warning=warn_on_stderr, log_timezone=args.log_timezone, on_note=note_on_stderr)
     for line in report.describe():
         print(f"ocppscope: {line}", file=sys.stderr)
     return 0

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from collections import Counter
 from pathlib import Path
 
-from proxy.capture.sources import FORMATS
+from proxy.capture.inputs import add_input_arguments
 from proxy.errors import OcppscopeError
-
-INPUT_FORMATS = ("auto", *FORMATS)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,44 +21,55 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "ocppscope capture, with credentials redacted. Lines that are not OCPP traffic are counted and "
         "reported on stderr.",
     )
-    parser.add_argument("input", type=Path, metavar="FILE", help="the file to import")
+    add_input_arguments(parser, metavar="FILE",
+                        help="the files to import (folders, glob patterns, - for standard input): several are "
+                        "one recording, merged by time into one capture")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="CAPTURE",
                         help="the capture to write (replaced if it exists)")
-    parser.add_argument("--input-format", choices=INPUT_FORMATS, default="auto",
-                        help="format of FILE (default: detect from the content), as in every command")
     parser.add_argument("--no-redact", action="store_true",
                         help="keep passwords and authorization keys in clear text (the capture says so)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from proxy.capture import CaptureWriter, ReadReport, SourceError, detect_format, read_events
+    from proxy.capture import CaptureWriter, SourceError
+    from proxy.capture.inputs import STDIN, events_from_args, inputs_from_args, say_notes
     from proxy.core.events import ConnectionOpened, Message
 
-    if args.output.resolve() == args.input.resolve():
-        raise OcppscopeError(f"{args.output}: the capture would overwrite its own input")
-    # Detected before the capture is created, so unreadable input leaves no empty capture behind.
-    fmt = detect_format(args.input) if args.input_format == "auto" else args.input_format
-    report = ReadReport(str(args.input), on_warning=_warn)
+    inputs = inputs_from_args(args)
+    written = args.output.resolve()
+    for file in inputs.files:
+        if file.name != STDIN and Path(file.name).resolve() == written:
+            raise OcppscopeError(f"{args.output}: the capture would overwrite its own input")
+    events = events_from_args(args, inputs)
+    stream = iter(events)
+    # The first event is read before the capture is created, so unreadable input leaves no empty capture behind;
+    # every input is read once (a pipe or a FIFO cannot be read twice).
+    first = next(stream, None)
     counts: Counter[type] = Counter()
     with CaptureWriter(args.output, redact=not args.no_redact) as writer:
         try:
-            for event in read_events(args.input, fmt, report=report):
+            for event in itertools.chain([] if first is None else [first], stream):
                 writer.write(event)
                 counts[type(event)] += 1
         except SourceError:
             print(f"ocppscope: {writer.records} event(s) read before the error were written to {args.output}",
                   file=sys.stderr)
             raise
-    summary = (f"{args.input} ({report.format}) -> {args.output}: {writer.records} event(s), "
+    say_notes(events)
+    reports = events.reports
+    source = (f"{reports[0].source} ({reports[0].format})" if len(reports) == 1
+              else f"{len(reports)} files, merged by time,")
+    summary = (f"{source} -> {args.output}: {writer.records} event(s), "
                f"{counts[Message]} frame(s) on {counts[ConnectionOpened]} connection(s)")
     if writer.redacted:
         summary += f"; secrets redacted in {writer.redacted} event(s)"
-    if report.skipped:
-        summary += f"; {report.skipped} line(s) skipped"
+    skipped = sum(report.skipped for report in reports)
+    if skipped:
+        summary += f"; {skipped} line(s) skipped"
+    if len(reports) > 1:
+        for report in reports:
+            print(f"ocppscope: read {report.source} ({report.format}): {report.events} event(s)"
+                  + (f", {report.skipped} line(s) skipped" if report.skipped else ""), file=sys.stderr)
     print(summary, file=sys.stderr)
     return 0
-
-
-def _warn(message: str) -> None:
-    print(f"ocppscope: warning: {message}", file=sys.stderr)

@@ -9,6 +9,7 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from proxy.commands.options import add_format_argument
 from proxy.errors import OcppscopeError
 
 
@@ -27,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     listing.set_defaults(func=run_list)
     show = actions.add_parser("show", parents=[common], help="one profile, with everything it inherits")
     show.add_argument("profile_id", metavar="ID")
-    show.add_argument("--json", action="store_true", help="print JSON")
+    add_format_argument(show, ("text", "json"), help="output format")
     show.set_defaults(func=run_show)
     lint = actions.add_parser("lint", parents=[common], help="check profile files; exit 1 on any problem")
     lint.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -83,7 +84,7 @@ def run_show(args: argparse.Namespace) -> int:
     out = sys.stdout
     library = _library(args)
     profile = library.get(args.profile_id)
-    if args.json:
+    if args.format == "json":
         data = _plain(profile)
         data["keys"] = {spec["name"]: spec for spec in data["keys"].values()}
         json.dump(data, out, indent=2, ensure_ascii=False)

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from proxy.commands.check import CheckersFromArgs, add_analysis_arguments, analyzer_options
+from proxy.commands.options import add_format_argument
+from proxy.commands.tls import add_tls_arguments, check_tls_files
 from proxy.engine.routes import DEFAULT_LISTEN, Rewrite, Route, charger_urls
-from proxy.errors import OcppscopeError
+from proxy.errors import OcppscopeError, UsageError
 from proxy.profiles.options import add_profile_arguments
 from proxy.stream.options import add_stream_arguments, console_mode, stream_setup
 
@@ -45,15 +47,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="continue a capture in a new part file at this size (default 100m)")
     parser.add_argument("--no-redact", action="store_true",
                         help="keep passwords and authorization keys in captures (do not share them)")
-    output = parser.add_mutually_exclusive_group()
-    output.add_argument("-q", "--quiet", action="store_true", help="findings and the summary only, no frames")
-    output.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
-    parser.add_argument("--insecure-upstream", action="store_true",
-                        help="do not verify the backend's TLS certificate (reported as a warning)")
-    parser.add_argument("--upstream-ca", type=Path, metavar="PEM", help="also trust this CA for the backend")
-    parser.add_argument("--cert", action="append", default=[], metavar="[DOMAIN=]PEM",
-                        help="certificate and key shown to wss:// chargers (default: one signed by ocppscope's CA, "
-                        "see `ocppscope ca`)")
+    parser.add_argument("--save-flows", type=Path, metavar="FILE",
+                        help="also write every flow into this mitmproxy flow file (opens in mitmweb; secrets "
+                        "redacted unless --no-redact)")
+    add_format_argument(parser, ("text", "json"), help="console output: text lines (-q: findings and the summary "
+                        "only), or json, one object per line on stdout")
+    add_tls_arguments(parser)
     parser.add_argument("--handshake-timeout", type=float, default=10.0, metavar="SECONDS",
                         help="close a connection that sends no complete upgrade request within this long "
                         "(default 10; 0 = no limit)")
@@ -71,11 +70,12 @@ def routes_from_args(args: argparse.Namespace) -> list[Route]:
     routes = [Route.parse(args.listen, args.upstream, rewrites)] if args.upstream else []
     routes += [Route.parse_pair(text, rewrites) for text in args.route]
     if not routes:
-        raise OcppscopeError("give the backend with --upstream ws[s]://HOST[:PORT][/BASE] (or --route)")
+        raise UsageError("give the backend with --upstream ws[s]://HOST[:PORT][/BASE] (or --route)")
     return routes
 
 
 def run(args: argparse.Namespace) -> int:
+    check_tls_files(args)
     if args.tui:
         from proxy.commands.tui import run_proxy_with_tui
 
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     stream_addons, stream_spec = stream_setup(args, [f"{args.listen} → {args.upstream}"] if args.upstream else [])
     config.analysis = _worker_spec(args, checkers, stream_spec)
     config.gc_policy = _gc_policy()
-    engine = ProxyEngine(config, addons=stream_addons)
+    engine = ProxyEngine(config, addons=[*stream_addons, *_save_flows(args, config)])
     limit_repeats()  # a flood of identical errors (a port scan, a reconnect storm) is counted, not printed
     asyncio.run(_serve(engine, args))
     return 0
@@ -118,8 +118,22 @@ def _check_capture(args: argparse.Namespace) -> None:
             raise OcppscopeError(f"--capture {args.capture}: {exc}") from None
 
 
+def _save_flows(args: argparse.Namespace, config: Any) -> list[Any]:
+    """The flow file writer for ``--save-flows`` (created now: a path that cannot be written fails before
+    anything listens); mitmproxy must then keep each flow's messages until the flow is written."""
+    if args.save_flows is None:
+        return []
+    from addons.save_flows import OcppSaveFlows
+
+    config.keep_messages = True
+    try:
+        return [OcppSaveFlows(args.save_flows, redact=not args.no_redact)]
+    except OSError as exc:
+        raise OcppscopeError(f"--save-flows {args.save_flows}: {exc.strerror or exc}") from None
+
+
 def _console_mode(args: argparse.Namespace) -> str:
-    return "json" if args.json else "findings" if args.quiet else "lines"
+    return "json" if args.format == "json" else "findings" if args.quiet else "lines"
 
 
 def _worker_spec(args: argparse.Namespace, checkers: CheckersFromArgs, stream: Any = None) -> Any:
@@ -186,6 +200,9 @@ def _banner(engine: Any, args: argparse.Namespace) -> None:
     if args.capture is not None:
         redacted = "secrets redacted" if not args.no_redact else "SECRETS IN CLEAR TEXT"
         out.write(f"  capturing into {args.capture} (one file per {args.capture_split}, {redacted})\n")
+    if args.save_flows is not None:
+        redacted = "secrets redacted" if not args.no_redact else "SECRETS IN CLEAR TEXT"
+        out.write(f"  saving flows into {args.save_flows} (a mitmproxy flow file, {redacted})\n")
     for warning in engine.warnings:
         out.write(f"  WARNING: {warning}\n")
     out.flush()

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
-from pathlib import Path
+import os
+import sys
 from types import ModuleType
 
 from proxy.errors import OcppscopeError
@@ -31,7 +32,7 @@ def _live_replay() -> ModuleType | None:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from proxy.capture.sources import FORMATS
+    from proxy.capture.inputs import add_input_arguments
     from proxy.commands.check import add_analysis_arguments
     from proxy.profiles.options import add_profile_arguments
 
@@ -42,10 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "chargers, findings, handshakes, with play/pause, speed, stepping and seeking. Several inputs are merged "
         "by time. Big captures open at once and are indexed in the background.",
     )
-    parser.add_argument("inputs", nargs="+", type=Path, metavar="CAPTURE",
-                        help="ocppscope captures, Open OCPP Trace files or CSMS logs")
-    parser.add_argument("--input-format", default="auto", choices=("auto", *FORMATS),
-                        help="format of the inputs (default: detect from content)")
+    add_input_arguments(parser)
     parser.add_argument("--play", action="store_true", help="start playing from the beginning")
     parser.add_argument("--speed", choices=tuple(SPEEDS), default="1",
                         help="playback speed: 1, 10, 100 or max (as fast as possible); default 1")
@@ -67,16 +65,30 @@ def run(args: argparse.Namespace) -> int:
         if live is None:
             raise OcppscopeError("replaying against a live backend (--target) is not available in this version")
         return int(live.run(args))
-    for path in args.inputs:
-        if not path.is_file():
-            raise OcppscopeError(f"{path}: no such file")
+    from proxy.capture.inputs import STDIN, file_paths, inputs_from_args
+    from proxy.capture.times import LOCAL_ZONE
     from proxy.commands.tui import require_terminal
     from tui.analysis import AnalysisSpec
     from tui.app import OcppscopeApp
     from tui.session import ReplaySession
 
-    require_terminal()
-    session = ReplaySession([str(path) for path in args.inputs], AnalysisSpec.from_args(args),
-                            fmt=args.input_format, play=args.play, speed=SPEEDS[args.speed])
-    OcppscopeApp(session, initial_filter=args.filter).run()
+    inputs = inputs_from_args(args)
+    with file_paths(inputs, args.input_format, args.log_timezone) as paths:
+        if STDIN in inputs.names:
+            _terminal_on_stdin()
+        require_terminal()
+        fmt = args.input_format if args.log_timezone == LOCAL_ZONE else "auto"  # the logs became captures
+        session = ReplaySession(paths, AnalysisSpec.from_args(args), fmt=fmt, play=args.play, speed=SPEEDS[args.speed])
+        OcppscopeApp(session, initial_filter=args.filter).run()
     return 0
+
+
+def _terminal_on_stdin() -> None:
+    """After the traffic was read from standard input, the UI reads its keys from the terminal (as ``less`` does)."""
+    try:
+        terminal = os.open("/dev/tty", os.O_RDWR)
+    except OSError as exc:
+        raise OcppscopeError(f"the terminal UI read its input from standard input and needs a terminal for its keys: "
+                             f"/dev/tty: {exc.strerror or exc}") from None
+    os.dup2(terminal, sys.stdin.fileno())
+    os.close(terminal)

@@ -510,40 +510,9 @@ class Analyzer:
             return
         call = conn.pending[_REVERSE[event.direction]].pop(message_id, None)
         if call is None:
-            call = conn.expired.pop(message_id, None)
+            call = self._unawaited(ctx, conn, event, message_id)
             if call is None:
-                earlier = conn.answered.get((event.direction, message_id))
-                if earlier is not None:
-                    answered, answer_seq = earlier
-                    ctx.emit(
-                        rpc.DUPLICATE_ANSWER,
-                        f"{event.direction.sender} answers {answered.action} (id {message_id}) a second time; "
-                        f"it was already answered at #{answer_seq}",
-                        {"message_id": message_id, "call_seq": answered.seq, "first_answer_seq": answer_seq},
-                        action=answered.action,
-                    )
-                    return
-                gap = conn.data.get(_GAP_KEY)
-                if gap is not None and event.time <= gap[0]:
-                    call = gap[1].pop(message_id, None)
-                    if call is None:
-                        return  # its CALL may be in the gap: the capture.gap finding already says so
-                    self._paired(ctx, conn, event, frame, inspection, call)
-                    return
-                ctx.emit(
-                    rpc.UNKNOWN_ID,
-                    f"{event.direction.sender} answers id {message_id}, but no CALL from the "
-                    f"{event.direction.reverse.sender} is waiting for it",
-                    {"message_id": message_id},
-                )
                 return
-            ctx.emit(
-                rpc.LATE_RESPONSE,
-                f"answer to {call.action} (id {message_id}) came {event.time - call.time:.1f} s after the CALL, "
-                f"beyond the {self.options.call_timeout:g} s timeout",
-                {"message_id": message_id, "latency": round(event.time - call.time, 3), "call_seq": call.seq},
-                action=call.action,
-            )
         elif event.time - call.time > self._slow_response:
             ctx.emit(
                 rpc.SLOW_RESPONSE,
@@ -552,11 +521,7 @@ class Analyzer:
                 {"message_id": message_id, "latency": round(event.time - call.time, 3), "call_seq": call.seq},
                 action=call.action,
             )
-        self._paired(ctx, conn, event, frame, inspection, call)
-
-    def _paired(self, ctx: Context, conn: Connection, event: Message, frame: Frame, inspection: Inspection,
-                call: PendingCall) -> None:
-        message_id = call.message_id
+        # Pairing, inline rather than a method of its own: this runs for every answer.
         call.state = "answered"
         answered = conn.answered
         answered[(event.direction, message_id)] = (call, event.seq)
@@ -565,19 +530,58 @@ class Analyzer:
             conn.answered = dict(list(answered.items())[-_ANSWERED_KEPT:])
         inspection.call = call
         inspection.latency = event.time - call.time
+        action = call.action
         if frame.message_type is _CALLERROR:
             self._call_error(ctx, conn, call, frame)
-            if call.action is not None:
-                self._dispatch(ctx, conn, "on_error", call.action, call, frame)
-        elif call.action is not None:
-            handlers = self._on_result.get(call.action)
-            if handlers is None:
-                handlers = self._handlers("on_result", call.action)
-            for handler in handlers:
-                try:
-                    handler(ctx, conn, call, frame)
-                except Exception as exc:
-                    self._internal_error(ctx, handler.__self__.name, exc)
+            if action is not None:
+                self._dispatch(ctx, conn, "on_error", action, call, frame)
+            return
+        if action is None:
+            return
+        handlers = self._on_result.get(action)
+        if handlers is None:
+            handlers = self._handlers("on_result", action)
+        for handler in handlers:
+            try:
+                handler(ctx, conn, call, frame)
+            except Exception as exc:
+                self._internal_error(ctx, handler.__self__.name, exc)
+
+    def _unawaited(self, ctx: Context, conn: Connection, event: Message, message_id: str) -> PendingCall | None:
+        """An answer no pending CALL waits for: the expired CALL it answers late, or the CALL a capture gap hid
+        (both to be paired), or None after reporting a second answer or an unknown id."""
+        call = conn.expired.pop(message_id, None)
+        if call is not None:
+            ctx.emit(
+                rpc.LATE_RESPONSE,
+                f"answer to {call.action} (id {message_id}) came {event.time - call.time:.1f} s after the CALL, "
+                f"beyond the {self.options.call_timeout:g} s timeout",
+                {"message_id": message_id, "latency": round(event.time - call.time, 3), "call_seq": call.seq},
+                action=call.action,
+            )
+            return call
+        earlier = conn.answered.get((event.direction, message_id))
+        if earlier is not None:
+            answered, answer_seq = earlier
+            ctx.emit(
+                rpc.DUPLICATE_ANSWER,
+                f"{event.direction.sender} answers {answered.action} (id {message_id}) a second time; "
+                f"it was already answered at #{answer_seq}",
+                {"message_id": message_id, "call_seq": answered.seq, "first_answer_seq": answer_seq},
+                action=answered.action,
+            )
+            return None
+        gap = conn.data.get(_GAP_KEY)
+        if gap is not None and event.time <= gap[0]:
+            # None when its CALL may be in the gap: the capture.gap finding already says so.
+            return gap[1].pop(message_id, None)  # type: ignore[no-any-return]
+        ctx.emit(
+            rpc.UNKNOWN_ID,
+            f"{event.direction.sender} answers id {message_id}, but no CALL from the "
+            f"{event.direction.reverse.sender} is waiting for it",
+            {"message_id": message_id},
+        )
+        return None
 
     def _call_error(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
         code = frame.error_code

@@ -85,9 +85,33 @@ def timestamp(value: Any, *path: str) -> float | None:
     """Epoch seconds of the RFC 3339 date-time at ``path``; None when absent or unreadable.
 
     A time without a zone is read as UTC (the schema layer reports the missing zone on its own).
+
+    Parsed once, shared: results are memoised by the text (:data:`_STAMPS`), so every rule that reads a frame's
+    timestamps calls this freely instead of handing parsed values around (a MeterValues' timestamp is read by
+    the clock and the metering rules, a StartTransaction's on its CALL and again on its answer).
     """
-    found = text(value, *path) if path else (value if type(value) is str else None)
-    if not found or len(found) > 64:
+    found = value
+    if path:
+        found = value.get(path[0]) if len(path) == 1 and type(value) is dict else field(value, *path)
+    if type(found) is not str or len(found) > 64:
+        return None  # long texts are not date-times, and are not kept
+    seconds = _STAMPS.get(found, _UNREAD)
+    if seconds is _UNREAD:
+        seconds = _parse_timestamp(found)
+        if len(_STAMPS) >= _STAMPS_KEPT:
+            _STAMPS.clear()  # bounded memory; the cost is a re-parse of texts still in use
+        _STAMPS[found] = seconds
+    return seconds  # type: ignore[return-value]
+
+
+_STAMPS: dict[str, float | None] = {}
+"""Date-time text (at most 64 characters) → what :func:`timestamp` answers for it."""
+_STAMPS_KEPT = 4096
+_UNREAD = object()
+
+
+def _parse_timestamp(found: str) -> float | None:
+    if not found:
         return None
     try:
         moment = datetime.fromisoformat(found)

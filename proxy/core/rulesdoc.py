@@ -26,13 +26,20 @@ _AREAS = {
     "profile": "Charger profiles",
     "config": "Configuration keys (profiles)",
     "limit": "Charger limits (profiles)",
+    "call": "Repeated and failing CALLs",
     "ocppscope": "ocppscope itself",
 }
 
 
+RULE_MODULES = ("proxy.core.analyzer", "proxy.profiles.checker")
+"""Modules outside ``proxy.core.checks`` that declare rules. Named, not imported: the profile checker builds on
+the core, so the core reaches it only here, when the page listing every rule is made."""
+
+
 def load_all_rules() -> dict[str, Rule]:
-    """Import every checks module (each declares its rules on import) and return the registry."""
-    importlib.import_module("proxy.core.analyzer")
+    """Import every module that declares rules (each declares them on import) and return the registry."""
+    for name in RULE_MODULES:
+        importlib.import_module(name)
     for module in pkgutil.iter_modules(proxy.core.checks.__path__):
         importlib.import_module(f"proxy.core.checks.{module.name}")
     return RULES

@@ -128,6 +128,11 @@ class CompiledSchema:
             missing = [key for key in expected if key not in exc.value]
             text = f"{path} is missing required field{'s' if len(missing) > 1 else ''} " + ", ".join(missing)
             expected = missing
+        elif constraint == "additionalProperties" and isinstance(exc.value, dict) and isinstance(expected, bool):
+            # fastjsonschema prints the extra names as a Python set, whose order changes between processes.
+            allowed = (exc.definition or {}).get("properties") or {}
+            extra = [key for key in exc.value if key not in allowed]
+            text = f"{path} must not contain propert{'ies' if len(extra) > 1 else 'y'} " + ", ".join(extra)
         generic = _ERROR_CODE_OF_CONSTRAINT.get(constraint, "PropertyConstraintViolation")
         return Violation(path, exc.value, constraint, expected, text, error_code(self.version, generic))
 

@@ -29,6 +29,7 @@ from websockets.exceptions import InvalidStatus
 from proxy.demo.backend import BackendBehaviour
 from proxy.demo.chargers import Charger16, Charger201, basic_authorization, charger_connection
 from proxy.demo.clock import iso, now_iso
+from proxy.demo.relation_scenarios import STALE_TRANSACTION, message_relations
 from proxy.demo.value_scenarios import (
     UNKNOWN_MEASURANDS,
     big_transaction_id,
@@ -521,6 +522,15 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
             "attribute_value": UNKNOWN_MEASURANDS, "component": {"name": "SampledDataCtrlr"},
             "variable": {"name": "TxUpdatedMeasurands"},
         }]),)),
+    ),
+    Scenario(
+        "message-relations", "Requests before the boot, triggers not followed, stale and self-started transactions",
+        message_relations,
+        BackendBehaviour(requests_after_boot=(
+            call16.TriggerMessage(requested_message="StatusNotification", connector_id=1),  # type: ignore[arg-type]
+            call16.TriggerMessage(requested_message="MeterValues", connector_id=1),  # type: ignore[arg-type]
+            call16.RemoteStopTransaction(transaction_id=STALE_TRANSACTION),
+        )),
     ),
     Scenario(
         "demo-session", "A charging session with a few faults (the demo)", demo_session,

@@ -52,6 +52,8 @@ class ConnectionTimeline:
     """The last few frames before the close, oldest first."""
     heartbeat_interval: int | None = None
     """HeartbeatInterval in force on this connection, when the traffic showed it."""
+    source: str | None = None
+    """The input file this connection was read from."""
 
     @property
     def opened(self) -> bool:

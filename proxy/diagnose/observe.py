@@ -327,6 +327,10 @@ class DiagnosisBuilder:
             _keep(conn_facts.handshake, finding)
         elif rule == "heartbeat.late":
             _keep(conn_facts.heartbeats_late, finding)
+        elif rule == "heartbeat.silent-before-close" and not conn_facts.timeline.heartbeat_interval:
+            # The rule knew the interval where the revealed settings did not (a key spelled in another case).
+            interval = finding.evidence.get("interval")
+            conn_facts.timeline.heartbeat_interval = interval if isinstance(interval, int) else None
         elif rule in ("rpc.timeout", "rpc.unanswered-at-close", "rpc.concurrent-call") and live is not None:
             self._call_finding(finding, live, conn_facts)
 

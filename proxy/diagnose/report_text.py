@@ -72,6 +72,8 @@ def _charger(charger: ChargerDiagnosis, out: TextIO, top: int | None, rows: int)
 
 def _row(conn: ConnectionTimeline) -> str:
     head = f"{line(conn.conn_id):<10} {_clock(conn.opened_at, True)}"
+    if conn.source is not None:
+        head += f"  in {line(conn.source)}"
     if not conn.opened:
         return f"{head}  upgrade answered {conn.status or 'not at all'}" + (
             f": {line(conn.handshake_error)}" if conn.handshake_error else "")

@@ -4,29 +4,21 @@ Per charger and sender, the CALLs of one action form a run while each repeats th
 (its own timestamp aside: firmware restamps what it resends) and gets the same refusal (a CALLERROR code,
 or a status such as Rejected or NotSupported). An answer that differs, or an accepted one, ends the run.
 BootNotification is left to the boot-loop cause. Memory: one run per (sender, action), and a bounded list of
-the loops found.
+the loops found. What counts as the same CALL and as a refusal is the ``call.retry-loop`` rule's definition
+(:mod:`proxy.core.checks.retries`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-import orjson
-
-from proxy.core import payload as read
+from proxy.core.checks.retries import LOOP, call_signature, refusal
 from proxy.core.connection import PendingCall
 from proxy.core.frames import Frame
-from proxy.core.protocol import MessageType
 from proxy.diagnose.model import FrameRef
 
-LOOP = 3
-"""Identical refused CALLs in a row that make a loop."""
 _LOOPS_KEPT = 20
-_RESTAMPED = ("timestamp", "generatedAt")
-_REFUSALS = frozenset({"Rejected", "NotSupported", "NotImplemented", "Invalid", "Blocked", "Expired", "Unknown",
-                       "Failed", "UnknownMessageId", "UnknownVendorId", "NotFound", "Unavailable"})
 
 
 @dataclass(slots=True)
@@ -49,25 +41,6 @@ class RetryRun:
         return (self.last.time - self.first.time) / (self.count - 1) if self.count > 1 else 0.0
 
 
-def refusal(frame: Frame) -> str | None:
-    """How ``frame`` refuses the CALL it answers, or None when it does not."""
-    if frame.message_type is MessageType.CALLERROR:
-        return f"CALLERROR {frame.error_code}"
-    status = read.text(frame.payload, "status") or read.text(frame.payload, "idTagInfo", "status")
-    return status if status in _REFUSALS else None
-
-
-def _same_call(payload: Any) -> bytes:
-    body = {k: v for k, v in payload.items() if k not in _RESTAMPED} if type(payload) is dict else payload
-    try:
-        return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
-    except TypeError:  # integers beyond 64 bits, nesting orjson refuses: compare their text instead
-        try:
-            return repr(body).encode("utf-8", "backslashreplace")
-        except RecursionError:
-            return b"\0unreadable %d" % id(payload)  # equal to nothing else
-
-
 class RetryWatch:
     """The current run of each (sender, action) of one charger, and the loops it has seen."""
 
@@ -86,7 +59,7 @@ class RetryWatch:
             if run is not None:
                 self._end(key)
             return
-        body = _same_call(call.payload)
+        body = call_signature(call.payload)
         ref = FrameRef(call.seq, conn_id, call.time, f"{call.direction.arrow} {action}")
         if run is not None and run.payload == body and run.answer == refused:
             run.count += 1

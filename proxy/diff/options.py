@@ -33,6 +33,7 @@ def add_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup, *flags
 
 def add_diff_arguments(parser: argparse.ArgumentParser, *, subject_option: bool = False) -> None:
     from proxy.commands.check import add_analysis_arguments
+    from proxy.commands.options import add_fail_on_argument, add_format_argument
     from proxy.profiles.options import add_profile_arguments
 
     group = parser.add_argument_group("regression diff")
@@ -45,10 +46,11 @@ def add_diff_arguments(parser: argparse.ArgumentParser, *, subject_option: bool 
     if subject_option:
         add_option(group, "--subject", choices=("backend", "charger"), default="backend",
                    help="the side whose behaviour is compared (default backend)")
-    add_option(group, "--format", choices=REPORT_FORMATS, default="text", help="report format (default text)")
+    if "--format" not in parser._option_string_actions:
+        add_format_argument(group, REPORT_FORMATS)
     add_option(group, "-o", "--output", type=Path, help="write the report to this file instead of stdout")
-    add_option(group, "--fail-on", default="warning", choices=("error", "warning", "never"),
-               help="lowest severity of difference that exits 1 (default warning: any difference)")
+    if "--fail-on" not in parser._option_string_actions:
+        add_fail_on_argument(group, default="warning", what="difference")
     add_option(group, "--baseline", type=Path, help="accept the differences listed in this baseline file")
     add_option(group, "--write-baseline", type=Path, metavar="FILE",
                help="write the differences found to FILE as the new baseline (and exit 0)")

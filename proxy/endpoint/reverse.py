@@ -19,7 +19,8 @@ Config = Mapping[str, str]
 """Known configuration values by case-folded key name."""
 
 TLS_PORTS = {80: False, 443: True}
-"""Ecotap's rule of thumb (seed 000): port 80 is a ws connection, port 443 a wss connection."""
+"""Ecotap's rule of thumb (OCPP connection configuration v1.4, ECCLite: Endpoint URL): port 80 is a ws connection,
+port 443 a wss connection."""
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ from typing import Any
 from proxy.core.basic_auth import REDACTED_PREFIX, parse_redaction_marker
 from proxy.core.payload import items
 from proxy.endpoint.reverse import inconsistencies
+from proxy.profiles.judge_limits import limit
 from proxy.profiles.model import LIMIT_KEYS, KeySpec, Profile
 from proxy.profiles.state import ChargerState
 from proxy.profiles.values import ValueProblem, check_value, notes_for, shown
@@ -149,12 +150,12 @@ def change_answered(profile: Profile, state: ChargerState, payload: dict[str, An
 def get_configuration(profile: Profile, state: ChargerState, payload: dict[str, Any]) -> list[Verdict]:
     keys = [k for k in items(payload, "key") if isinstance(k, str)]
     verdicts = []
-    limit = profile.limits.get_configuration_max_keys or state.integer("GetConfigurationMaxKeys")
-    if limit is not None and len(keys) > limit:
+    most = limit(profile, state, "get_configuration_max_keys")
+    if most is not None and len(keys) > most.value:
         verdicts.append(Verdict("config.get-too-many-keys",
-                                f"GetConfiguration asks for {len(keys)} keys, {profile.id} answers at most {limit} "
-                                "per request (GetConfigurationMaxKeys): split the request",
-                                {"profile": profile.id, "keys": len(keys), "max_keys": limit}))
+                                f"GetConfiguration asks for {len(keys)} keys, the charger answers at most {most.value} "
+                                f"per request ({most.cited}): split the request",
+                                {"profile": profile.id, "keys": len(keys), "max_keys": most.value, **most.evidence()}))
     for key in keys:
         spec = profile.key(key)
         if spec is not None and spec.access == "W":
@@ -223,9 +224,9 @@ def _reported_entry(profile: Profile, spec: KeySpec, value: str | None, readonly
             verdicts.append(_problem_verdict(f"{where} (current setting)", problem, evidence, stored=True))
     verdicts += _notes(where, spec, value, evidence)
     for limit_name, limit_key in LIMIT_KEYS.items():
-        limit = getattr(profile.limits, limit_name)
-        if spec.name.casefold() == limit_key.casefold() and limit is not None and value.strip() != str(limit):
-            verdicts.append(Verdict(DISAGREES, f"{where}, but {profile.id} says {limit}: profile and firmware "
+        stated = getattr(profile.limits, limit_name)
+        if spec.name.casefold() == limit_key.casefold() and stated is not None and value.strip() != str(stated):
+            verdicts.append(Verdict(DISAGREES, f"{where}, but {profile.id} says {stated}: profile and firmware "
                                     "disagree; the checks use the profile's value",
-                                    {**evidence, "profile_value": limit}))
+                                    {**evidence, "profile_value": stated}))
     return verdicts

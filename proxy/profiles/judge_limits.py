@@ -7,7 +7,8 @@ A limit the profile leaves open falls back to what the charger itself reported i
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from proxy.profiles.model import LIMIT_KEYS, Profile
 from proxy.profiles.ocpp16 import DEFAULT_MEASURAND
@@ -15,14 +16,34 @@ from proxy.profiles.state import ChargerState, InstalledProfile, with_installed
 from proxy.profiles.verdicts import Expectation, Verdict
 
 
-def limit(profile: Profile, state: ChargerState, name: str) -> tuple[int | None, str]:
-    """The limit and where it comes from: the profile, else the charger's own report."""
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """A numeric limit and where it comes from, so that a finding quoting it names its source."""
+
+    value: int
+    key: str
+    """The configuration key that reports it (SendLocalListMaxLength...)."""
+    source: Literal["profile", "charger"]
+    profile_id: str
+
+    @property
+    def cited(self) -> str:
+        if self.source == "charger":
+            return f"the charger's {self.key}, from its GetConfiguration answer"
+        return f"{self.key} of profile {self.profile_id}"
+
+    def evidence(self) -> dict[str, Any]:
+        return {"limit_key": self.key, "limit_source": self.source}
+
+
+def limit(profile: Profile, state: ChargerState, name: str) -> Limit | None:
+    """The limit ``name`` (a :class:`Limits` field): the profile's, else what the charger itself reported."""
+    key = LIMIT_KEYS[name]
     value = getattr(profile.limits, name)
     if value is not None:
-        return value, profile.id
-    key = LIMIT_KEYS.get(name)
-    reported = state.integer(key) if key else None
-    return reported, f"the charger's {key}"
+        return Limit(value, key, "profile", profile.id)
+    reported = state.integer(key)
+    return Limit(reported, key, "charger", profile.id) if reported is not None else None
 
 
 def id_tags(profile: Profile, action: str, tags: list[tuple[str, Any]]) -> list[Verdict]:
@@ -46,18 +67,18 @@ def send_local_list(profile: Profile, state: ChargerState, payload: dict[str, An
     entries = _entries(payload)
     verdicts = id_tags(profile, "SendLocalList",
                        [(f"localAuthorizationList[{i}]", e.get("idTag")) for i, e in enumerate(entries)])
-    per_message, source = limit(profile, state, "send_local_list_max_length")
+    per_message = limit(profile, state, "send_local_list_max_length")
     evidence: dict[str, Any] = {"profile": profile.id, "entries": len(entries)}
-    if per_message is not None and len(entries) > per_message:
-        verdicts.append(Verdict("limit.local-list", f"SendLocalList carries {len(entries)} idTags, {source} accepts "
-                                f"at most {per_message} per message (SendLocalListMaxLength): split the list",
-                                {**evidence, "max_per_message": per_message}))
-    total, total_source = limit(profile, state, "local_auth_list_max_length")
+    if per_message is not None and len(entries) > per_message.value:
+        verdicts.append(Verdict("limit.local-list", f"SendLocalList carries {len(entries)} idTags, the charger accepts "
+                                f"at most {per_message.value} per message ({per_message.cited}): split the list",
+                                {**evidence, "max_per_message": per_message.value, **per_message.evidence()}))
+    total = limit(profile, state, "local_auth_list_max_length")
     after = _list_after(state, payload, entries)
-    if total is not None and after is not None and len(after) > total:
+    if total is not None and after is not None and len(after) > total.value:
         verdicts.append(Verdict("limit.local-list", f"SendLocalList would leave {len(after)} idTags on the charger, "
-                                f"{total_source} holds at most {total} (LocalAuthListMaxLength)",
-                                {**evidence, "total_after": len(after), "max_total": total}))
+                                f"which holds at most {total.value} ({total.cited})",
+                                {**evidence, "total_after": len(after), "max_total": total.value, **total.evidence()}))
     return verdicts
 
 
@@ -83,7 +104,10 @@ def local_list_answered(state: ChargerState, payload: dict[str, Any], status: An
         state.local_list = _list_after(state, payload, _entries(payload))
 
 
-def trigger_message(profile: Profile, payload: dict[str, Any]) -> tuple[list[Verdict], Expectation | None]:
+def trigger_message(profile: Profile, payload: dict[str, Any],
+                    describes_model: bool = True) -> tuple[list[Verdict], Expectation | None]:
+    """``describes_model`` False for the specification-only profile: it lists what OCPP allows to trigger, not
+    what this charger implements, so a NotImplemented answer contradicts nothing."""
     requested = payload.get("requestedMessage")
     supported = profile.limits.trigger_messages
     if supported is None or not isinstance(requested, str):
@@ -93,7 +117,8 @@ def trigger_message(profile: Profile, payload: dict[str, Any]) -> tuple[list[Ver
                         f"to send {', '.join(supported)}; the charger will answer NotImplemented",
                         {"profile": profile.id, "requested": requested, "supported": list(supported)})], \
             Expectation("TriggerMessage", "NotImplemented", f"it cannot trigger {requested}", requested)
-    return [], Expectation("TriggerMessage", "Accepted", f"it can trigger {requested}", requested, present=True)
+    return [], Expectation("TriggerMessage", "Accepted", f"it can trigger {requested}", requested,
+                           present=describes_model)
 
 
 def _int(value: Any) -> int | None:
@@ -108,26 +133,29 @@ def charging_profile(profile: Profile, state: ChargerState, action: str, chargin
     verdicts = []
     evidence: dict[str, Any] = {"profile": profile.id, "chargingProfileId": charging.get("chargingProfileId")}
     stack = _int(charging.get("stackLevel"))
-    max_stack, source = limit(profile, state, "charge_profile_max_stack_level")
-    if stack is not None and max_stack is not None and stack > max_stack:
-        verdicts.append(Verdict("limit.stack-level", f"{action}: stackLevel {stack} is above {max_stack}, the highest "
-                                f"{source} supports (ChargeProfileMaxStackLevel)",
-                                {**evidence, "stack_level": stack, "max_stack_level": max_stack}))
+    max_stack = limit(profile, state, "charge_profile_max_stack_level")
+    if stack is not None and max_stack is not None and stack > max_stack.value:
+        verdicts.append(Verdict("limit.stack-level", f"{action}: stackLevel {stack} is above {max_stack.value}, the "
+                                f"highest the charger supports ({max_stack.cited})",
+                                {**evidence, "stack_level": stack, "max_stack_level": max_stack.value,
+                                 **max_stack.evidence()}))
     schedule = charging.get("chargingSchedule")
     periods = schedule.get("chargingSchedulePeriod") if isinstance(schedule, dict) else None
-    max_periods, source = limit(profile, state, "charging_schedule_max_periods")
-    if isinstance(periods, list) and max_periods is not None and len(periods) > max_periods:
-        verdicts.append(Verdict("limit.schedule-periods", f"{action}: the schedule has {len(periods)} periods, "
-                                f"{source} takes at most {max_periods} (ChargingScheduleMaxPeriods)",
-                                {**evidence, "periods": len(periods), "max_periods": max_periods}))
+    max_periods = limit(profile, state, "charging_schedule_max_periods")
+    if isinstance(periods, list) and max_periods is not None and len(periods) > max_periods.value:
+        verdicts.append(Verdict("limit.schedule-periods", f"{action}: the schedule has {len(periods)} periods, the "
+                                f"charger takes at most {max_periods.value} ({max_periods.cited})",
+                                {**evidence, "periods": len(periods), "max_periods": max_periods.value,
+                                 **max_periods.evidence()}))
     if action == "SetChargingProfile":
-        installed, source = limit(profile, state, "max_charging_profiles_installed")
+        installed = limit(profile, state, "max_charging_profiles_installed")
         after = with_installed(state.charging_profiles, _installed(charging, connector_id))
-        if installed is not None and len(after) > installed:
+        if installed is not None and len(after) > installed.value:
             verdicts.append(Verdict("limit.profiles-installed", f"{action}: this would make {len(after)} charging "
-                                    f"profiles installed, {source} holds at most {installed} "
-                                    "(MaxChargingProfilesInstalled); counted from the profiles set in this input",
-                                    {**evidence, "installed_after": len(after), "max_installed": installed}))
+                                    f"profiles installed, the charger holds at most {installed.value} "
+                                    f"({installed.cited}); counted from the profiles set in this input",
+                                    {**evidence, "installed_after": len(after), "max_installed": installed.value,
+                                     **installed.evidence()}))
     refused = [v for v in verdicts if v.rule in ("limit.stack-level", "limit.schedule-periods")]
     if not refused or action != "SetChargingProfile":
         return verdicts, None  # the installed count is only an estimate: no prediction from it

@@ -15,7 +15,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from proxy.core.checks.profile import ProfileChecker
+from proxy.profiles.checker import ProfileChecker
 from proxy.profiles.loader import ProfileLibrary, read_mapping_file
 from proxy.profiles.selection import ProfileSelector, parse_mapping_arg
 

@@ -2,7 +2,7 @@
 
 The judges (:mod:`judge_config`, :mod:`judge_limits`, :mod:`judge_messages`) are pure functions of a
 profile, what is known of the charger and one payload. They name rules by id; the rules themselves are
-declared in :mod:`proxy.core.checks.profile`.
+declared in :mod:`proxy.profiles.checker`.
 """
 
 from __future__ import annotations

@@ -20,16 +20,23 @@ import asyncio
 import contextlib
 import math
 import os
-import ssl
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from proxy.errors import OcppscopeError
+from proxy.commands.tls import (
+    UNVERIFIED_WARNING,
+    add_tls_arguments,
+    backend_context,
+    charger_context,
+    check_tls_files,
+)
+from proxy.errors import OcppscopeError, UsageError
 
 if TYPE_CHECKING:
+    from proxy.capture.inputs import Inputs
     from proxy.check.runner import InputResult
     from proxy.core.events import Direction, Event
     from proxy.replay.charger import ReplayRun
@@ -79,26 +86,31 @@ def add_live_replay_arguments(parser: argparse.ArgumentParser) -> None:
     add_option(group, "--connections", type=int, metavar="N",
                help="--as backend: stop after N charger connections ended")
     add_option(group, "--duration", type=float, metavar="SECONDS", help="--as backend: stop after this long")
-    add_option(group, "--ca", type=Path, metavar="PEM", help="--as charger: trust this CA for a wss:// target")
-    add_option(group, "--insecure", action="store_true", help="--as charger: do not verify a wss:// target")
-    add_option(group, "--cert", type=Path, metavar="PEM",
-               help="--as backend: serve wss:// with this certificate and key (one PEM file)")
+    if "--cert" not in parser._option_string_actions:
+        add_tls_arguments(parser)  # --as charger: the target's certificate; --as backend: the one chargers see
     add_diff_arguments(parser)
 
 
-def run_live_replay(captures: Sequence[Path], args: argparse.Namespace) -> int:
-    """Play ``captures`` as ``args`` say; print the comparison report; return the exit code."""
+def run_live_replay(captures: Sequence[str | os.PathLike[str]], args: argparse.Namespace) -> int:
+    """Play ``captures`` as ``args`` say; print the comparison report; return the exit code.
+
+    Each argument is one recording, played on its own: a capture file, a folder (a proxy run's, one file per
+    connection, merged by time), a glob pattern the shell left alone, or ``-`` for standard input."""
+    from proxy.capture.inputs import STDIN, inputs_from_args
     from proxy.diff.options import finish
 
     if not args.target:
         raise OcppscopeError("a live replay needs --target URL")
+    check_tls_files(args)
+    names = [os.fspath(capture) for capture in captures]
+    if names.count(STDIN) > 1:
+        raise UsageError("standard input can be read only once: give - once")
+    recordings = [inputs_from_args(args, [name]) for name in names]
     if args.play_as == "backend":
-        if len(captures) != 1:
-            raise OcppscopeError("--as backend serves one capture at a time")
-        results = [_serve_backend(captures[0], args)]
-    else:
-        results = asyncio.run(_play_chargers(captures, args))
-    return finish(args, results)
+        if len(recordings) != 1:
+            raise UsageError("--as backend serves one capture at a time")
+        return finish(args, [_serve_backend(recordings[0], args)])
+    return finish(args, asyncio.run(_play_chargers(recordings, args)))
 
 
 def _password(args: argparse.Namespace) -> str | None:
@@ -131,47 +143,55 @@ def _scripts(events: list[Event], args: argparse.Namespace, me: Direction) -> li
     return scripts
 
 
-def _read(path: Path, args: argparse.Namespace) -> list[Event]:
-    from proxy.capture.sources import read_events
+def _read(inputs: Inputs, args: argparse.Namespace) -> list[Event]:
+    """The events of the inputs, as one recording merged by time (a proxy run's folder: one file per connection)."""
+    from proxy.capture.inputs import events_from_args, say_notes
 
-    return list(read_events(path, getattr(args, "input_format", "auto")))
+    events = events_from_args(args, inputs)
+    read = list(events)
+    say_notes(events)
+    return read
 
 
-async def _play_chargers(captures: Sequence[Path], args: argparse.Namespace) -> list[InputResult]:
+def _recording(inputs: Inputs) -> Path:
+    """What ``--record`` names the live session after: the argument (``stdin`` for standard input)."""
+    return Path("stdin" if inputs.label == "-" else inputs.label.rstrip("/") or "capture")
+
+
+async def _play_chargers(recordings: Sequence[Inputs], args: argparse.Namespace) -> list[InputResult]:
     from proxy.core.events import Direction
     from proxy.replay.charger import ChargerTarget, replay_chargers
 
     context = None
-    if args.ca or args.insecure:
-        context = ssl.create_default_context(cafile=str(args.ca) if args.ca else None)
-        if args.insecure:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
+    if args.upstream_ca or args.insecure_upstream:
+        context = backend_context(args)
+    if args.insecure_upstream:
+        _say(f"warning: {UNVERIFIED_WARNING}")
     target = ChargerTarget(args.target, _password(args), context)
     results = []
-    for index, path in enumerate(captures):
-        events = _read(path, args)
+    for index, inputs in enumerate(recordings):
+        events = _read(inputs, args)
         scripts = _scripts(events, args, Direction.FROM_CHARGER)
         count = sum(conn.succeeded for script in scripts for conn in script.connections)
-        _say(f"replaying {path}: {len(scripts)} charger(s), {count} connection(s) against {args.target}")
+        _say(f"replaying {inputs.label}: {len(scripts)} charger(s), {count} connection(s) against {args.target}")
         run = await replay_chargers(scripts, target, _options(args))
         _report_run(run)
-        _record(run, args, path, index, len(captures))
-        results.append(_compare(events, run, args, Direction.FROM_BACKEND, f"{path} → {args.target}"))
+        _record(run, args, _recording(inputs), index, len(recordings))
+        results.append(_compare(events, run, args, Direction.FROM_BACKEND, f"{inputs.label} → {args.target}"))
     return results
 
 
-def _serve_backend(path: Path, args: argparse.Namespace) -> InputResult:
+def _serve_backend(inputs: Inputs, args: argparse.Namespace) -> InputResult:
     from proxy.core.events import Direction
     from proxy.replay.backend import BackendReplay
 
-    events = _read(path, args)
+    path = inputs.label
+    events = _read(inputs, args)
     scripts = _scripts(events, args, Direction.FROM_BACKEND)
     where = urlsplit(args.target if "//" in args.target else f"ws://{args.target}")
-    tls = None
-    if args.cert:
-        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        tls.load_cert_chain(args.cert)
+    tls = charger_context(args.cert)
+    if where.scheme == "wss" and tls is None:
+        raise UsageError(f"--as backend --target {args.target}: serving wss:// needs --cert [DOMAIN=]PEM")
 
     async def serve() -> ReplayRun:
         async with BackendReplay(scripts, _options(args), host=where.hostname or "127.0.0.1",
@@ -183,7 +203,7 @@ def _serve_backend(path: Path, args: argparse.Namespace) -> InputResult:
 
     run = asyncio.run(serve())
     _report_run(run)
-    _record(run, args, path, 0, 1)
+    _record(run, args, _recording(inputs), 0, 1)
     return _compare(events, run, args, Direction.FROM_CHARGER, f"{path} ← chargers at {args.target}")
 
 
@@ -212,12 +232,18 @@ def _report_run(run: ReplayRun) -> None:
 def _record(run: ReplayRun, args: argparse.Namespace, path: Path, index: int, total: int) -> None:
     if not args.record:
         return
+    from proxy.capture.private import private_directory
     from proxy.capture.writer import CaptureWriter
 
     target: Path = args.record
-    if total > 1 or target.is_dir():
-        target.mkdir(parents=True, exist_ok=True)
-        target = target / f"{path.stem}.live.jsonl"
+    # Folders made here hold traffic: 0700 like the proxy's capture folders, whatever the umask.
+    try:
+        if total > 1 or target.is_dir():
+            target = private_directory(target) / f"{path.stem}.live.jsonl"
+        elif not target.parent.exists():
+            private_directory(target.parent)
+    except OSError as exc:
+        raise OcppscopeError(f"--record {target}: {exc.strerror or exc}") from None
     with CaptureWriter(target) as writer:
         for event in run.log.events:
             writer.write(event)

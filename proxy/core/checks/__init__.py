@@ -15,19 +15,28 @@ def default_checkers() -> list[Checker]:
     from proxy.core.checks.charging import ChargingChecker
     from proxy.core.checks.clocks import ClockChecker
     from proxy.core.checks.configuration import ConfigurationChecker
+    from proxy.core.checks.continuity import ContinuityChecker
     from proxy.core.checks.disclosure import DisclosureChecker
     from proxy.core.checks.extensions import ExtensionChecker
+    from proxy.core.checks.handlers import HandlerFailureChecker
     from proxy.core.checks.handshake import handshake_checkers
     from proxy.core.checks.heartbeat import HeartbeatChecker
     from proxy.core.checks.lifecycle import LifecycleChecker
     from proxy.core.checks.metering import MeteringChecker
+    from proxy.core.checks.registration import RegistrationChecker
+    from proxy.core.checks.retries import RetryChecker
     from proxy.core.checks.schema import SchemaChecker
+    from proxy.core.checks.transactions import TransactionChecker
+    from proxy.core.checks.trigger import TriggerChecker
     from proxy.core.checks.values import ValuesChecker
     from proxy.core.checks.vendor import VendorChecker
 
     return [
         SchemaChecker(),
         BootChecker(),
+        RegistrationChecker(),
+        TransactionChecker(),
+        TriggerChecker(),
         HeartbeatChecker(),
         ChargingChecker(),
         MeteringChecker(),
@@ -39,4 +48,7 @@ def default_checkers() -> list[Checker]:
         *handshake_checkers(),
         LifecycleChecker(),
         DisclosureChecker(),
+        RetryChecker(),
+        HandlerFailureChecker(),
+        ContinuityChecker(),
     ]

@@ -209,6 +209,8 @@ class ClockChecker(Checker):
                 clock.ahead_reported = False
                 clock.queued_run = None
             return
+        if ctx.time < EARLIEST_PLAUSIBLE:
+            return  # the receipt time is no date (a log that prints times of day only): nothing to compare with
         clock = self._clock(conn)
         zone = conn.opened.assumed_zone if conn.opened is not None else None
         # Before 2015 only counts when the receipt time is plausible itself (a recorder whose clock is unset too

@@ -152,9 +152,9 @@ AUTH_KEY_AS_HEX_TEXT = rule(
     "auth.key-as-hex-text",
     Severity.WARNING,
     "AuthorizationKey sent as hex text, not as the decoded bytes",
-    "The password is 32–40 hex digits. OCPP-J 1.6 §6 sends the 20 bytes the hex digits stand for; many "
-    "chargers and backends use the hex text itself. Both sides must do the same: when the backend answers "
-    "401, try the other form (on 2.x the text form is the right one).",
+    "The password is 32–40 hex digits. OCPP-J 1.6 §6.2.2 (Charge point authentication) sends the 20 bytes the "
+    "hex digits stand for; many chargers and backends use the hex text itself. Both sides must do the same: when "
+    "the backend answers 401, try the other form (on 2.x the text form is the right one).",
     "OCPP 1.6, Basic CP01:0001020304050607FFFFFFFFFFFFFFFFFFFFFFFF (40 characters)",
 )
 AUTH_KEY_AS_BYTES = rule(

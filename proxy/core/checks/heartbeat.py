@@ -3,7 +3,8 @@
 The interval comes from an Accepted BootNotification answer, a ChangeConfiguration of HeartbeatInterval
 (1.6) or a SetVariables of OCPPCommCtrlr.HeartbeatInterval (2.x) that the charger accepted. HeartbeatInterval
 is an interval of *inactivity*: a charger may skip a heartbeat after other traffic (OCPP 1.6 §4.6), so lateness
-is measured from the charger's last frame of any kind, frequency between heartbeats.
+is measured from the charger's last frame of any kind, frequency between heartbeats: one per answered Heartbeat
+CALL (a CALL sent twice under one id, or resent unanswered, is one heartbeat, not two).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from proxy.core.analyzer import Checker, Context
 from proxy.core.connection import Connection, PendingCall
-from proxy.core.events import Direction
+from proxy.core.events import ConnectionClosed, Direction
 from proxy.core.findings import Severity, rule
 from proxy.core.frames import Frame
 from proxy.core.payload import field
@@ -32,6 +33,17 @@ TOO_FREQUENT = rule(
     "Heartbeats arrive in less than half the HeartbeatInterval: the charger ignores the interval from the "
     "BootNotification answer or ChangeConfiguration, which costs mobile data and backend load.",
     "interval 300 s, Heartbeats every 60 s",
+)
+
+SILENT_BEFORE_CLOSE = rule(
+    "heartbeat.silent-before-close",
+    Severity.WARNING,
+    "Charger silent past its HeartbeatInterval, then the connection closed",
+    "The charger sent nothing (no Heartbeat, no other message) for more than 1.5 × HeartbeatInterval (+5 s) and "
+    "then the connection ended, whoever closed it. A charger that stops talking has a hung OCPP task or lost its "
+    "link; a backend or load balancer that closes silent connections closed this one for that silence. "
+    "`ocppscope diagnose` ranks it as the missing-heartbeats cause.",
+    "interval 60 s from the BootNotification answer, no frame from the charger for 400 s, closed by the backend",
 )
 
 _SLACK = 5.0
@@ -61,7 +73,7 @@ def _int(value: Any) -> int | None:
 class HeartbeatChecker(Checker):
     name = "heartbeat"
     actions = frozenset({"Heartbeat"})
-    result_actions = frozenset({"BootNotification", "ChangeConfiguration", "SetVariables"})
+    result_actions = frozenset({"BootNotification", "ChangeConfiguration", "SetVariables", "Heartbeat"})
 
     @staticmethod
     def _cadence(conn: Connection) -> _Cadence:
@@ -84,15 +96,46 @@ class HeartbeatChecker(Checker):
                 ctx.emit(LATE,
                          f"Heartbeat after {silence:.0f} s of silence; the backend set HeartbeatInterval {interval} s",
                          {"silence": round(silence, 3), "interval": interval}, action="Heartbeat")
-            if cadence.last_heartbeat is not None and now - cadence.last_heartbeat < 0.5 * interval:
-                ctx.emit(TOO_FREQUENT,
-                         f"Heartbeat {now - cadence.last_heartbeat:.0f} s after the previous one; the backend set "
-                         f"HeartbeatInterval {interval} s",
-                         {"gap": round(now - cadence.last_heartbeat, 3), "interval": interval},
-                         action="Heartbeat")
-        cadence.last_heartbeat = now
+
+    def _heartbeat_answered(self, conn: Connection, ctx: Context, call: PendingCall) -> None:
+        """Frequency is judged per answered Heartbeat CALL, at the time the charger sent it."""
+        if call.direction is not Direction.FROM_CHARGER:
+            return
+        cadence = self._cadence(conn)
+        sent = call.time
+        interval = cadence.interval
+        if interval > 0 and cadence.last_heartbeat is not None and sent - cadence.last_heartbeat < 0.5 * interval:
+            ctx.emit(TOO_FREQUENT,
+                     f"Heartbeat {sent - cadence.last_heartbeat:.0f} s after the previous one; the backend set "
+                     f"HeartbeatInterval {interval} s",
+                     {"gap": round(sent - cadence.last_heartbeat, 3), "interval": interval},
+                     seq=call.seq, action="Heartbeat")
+        cadence.last_heartbeat = sent
+
+    def on_error(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
+        if call.action == "Heartbeat":
+            self._heartbeat_answered(conn, ctx, call)
+
+    def on_close(self, ctx: Context, conn: Connection, event: ConnectionClosed) -> None:
+        cadence = conn.data.get(_KEY)
+        if cadence is None or cadence.interval <= 0:
+            return
+        interval = cadence.interval
+        last = conn.last_from.get(Direction.FROM_CHARGER, conn.opened_at or event.time)
+        silence = event.time - max(last, cadence.since)
+        if silence <= 1.5 * interval + _SLACK:
+            return
+        who = f"the {event.closed_by}" if event.closed_by != "unknown" else "an unknown side"
+        ctx.emit(SILENT_BEFORE_CLOSE,
+                 f"the charger sent nothing for {silence:.0f} s ({silence / interval:.1f} × the HeartbeatInterval "
+                 f"{interval} s the backend set), then {who} closed the connection ({event.code or 'no close code'})",
+                 {"silence": round(silence, 3), "interval": interval, "closed_by": event.closed_by,
+                  "close_code": event.code})
 
     def on_result(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
+        if call.action == "Heartbeat":
+            self._heartbeat_answered(conn, ctx, call)
+            return
         payload = frame.payload if isinstance(frame.payload, dict) else {}
         request = call.payload if isinstance(call.payload, dict) else {}
         interval: int | None = None

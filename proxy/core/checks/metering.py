@@ -111,6 +111,7 @@ _EXPONENT_2X = re.compile(rb'"value"\s*:\s*(-?\d+(?:\.\d+)?[eE][+-]?\d+)')
 _PERIODIC_REASONS_2X = frozenset({"MeterValuePeriodic", "MeterValueClock"})
 _TOTAL, _PHASES = 1, 2
 """Forms of a register in one meterValue, as bits: one total reading, readings per phase."""
+_FROM_CHARGER = Direction.FROM_CHARGER
 _START_OF = {"Transaction.End": ("Transaction.Begin", "its Transaction.Begin reading"),
              "meterStop": ("meterStart", "meterStart")}
 
@@ -200,32 +201,39 @@ def _transaction(state: _Meter, tx: Any) -> dict[tuple[Any, ...], _Series]:
     return series
 
 
+_ID_TYPES = (str, int, float)
+
+
 def _hashable(tx: Any) -> Any:
-    return tx if isinstance(tx, str | int | float) and not isinstance(tx, bool) else None
+    """A transaction id to key readings by: a JSON string or number (payloads hold exact types; bool is not)."""
+    return tx if type(tx) in _ID_TYPES else None
 
 
 class MeteringChecker(Checker):
     name = "metering"
-    actions = frozenset({"MeterValues", "StartTransaction", "StopTransaction", "TransactionEvent"})
+    actions = frozenset({"MeterValues", "StopTransaction", "TransactionEvent"})
+    """The CALLs that carry readings; a StartTransaction's meterStart is read with its answer (the id)."""
     result_actions = frozenset({"StartTransaction", "TriggerMessage"})
 
     def on_call(self, ctx: Context, conn: Connection, frame: Frame) -> None:
         payload = frame.payload
-        if ctx.direction is not Direction.FROM_CHARGER or type(payload) is not dict:
+        if ctx.direction is not _FROM_CHARGER or type(payload) is not dict:
             return
         action = frame.action
-        state = _state(conn)
+        state = conn.data.get(_KEY) or _state(conn)
         if action == "MeterValues":
-            triggered = self._take_trigger(ctx, state, payload)
+            triggered = None if state.trigger is None else self._take_trigger(ctx, state, payload)
             self._meter_values(ctx, conn, state, _hashable(payload.get("transactionId")), payload.get("meterValue"),
                                action, triggered, periodic=triggered is None)
         elif action == "StopTransaction":
             tx = _hashable(payload.get("transactionId"))
             stop = payload.get("meterStop")
             if tx is not None and type(stop) is int:
-                self._reading(ctx, conn, state, tx, (_REGISTER, None, _OUTLET, "meterStop"),
-                              timestamp(payload, "timestamp"), float(stop), "Wh", action)
-            self._meter_values(ctx, conn, state, tx, payload.get("transactionData"), action, None, periodic=False)
+                self._reading(ctx, _transaction(state, tx), tx, (_REGISTER, None, _OUTLET, "meterStop"),
+                              timestamp(payload, "timestamp"), float(stop), action)
+            data = payload.get("transactionData")
+            if data is not None:
+                self._meter_values(ctx, conn, state, tx, data, action, None, periodic=False)
             state.registers.pop(tx, None)
             state.forms.pop(tx, None)
         elif action == "TransactionEvent":
@@ -237,7 +245,7 @@ class MeteringChecker(Checker):
             if payload.get("eventType") == "Ended":
                 state.registers.pop(tx, None)
                 state.forms.pop(tx, None)
-        if conn.version != "1.6" and action != "StartTransaction":
+        if conn.version != "1.6":
             self._exponents(ctx, conn, state, action or "")
 
     def on_result(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
@@ -251,9 +259,8 @@ class MeteringChecker(Checker):
         start = request.get("meterStart")
         tx = _hashable(answer.get("transactionId"))
         if tx is not None and type(start) is int:
-            state = _state(conn)
-            self._reading(ctx, conn, state, tx, (_REGISTER, None, _OUTLET, "meterStart"),
-                          timestamp(request, "timestamp"), float(start), "Wh", "StartTransaction", seq=call.seq)
+            self._reading(ctx, _transaction(_state(conn), tx), tx, (_REGISTER, None, _OUTLET, "meterStart"),
+                          timestamp(request, "timestamp"), float(start), "StartTransaction", seq=call.seq)
 
     # -- what was sent and why ---------------------------------------------------------------------------
 
@@ -277,6 +284,8 @@ class MeteringChecker(Checker):
         if type(meter_values) is not list:
             return
         legacy = conn.version == "1.6" or conn.version is None
+        units = state.units
+        series: dict[tuple[Any, ...], _Series] | None = None  # the transaction's, looked up at its first register
         trigger_said = False
         contexts_seen: list[str] = []
         for meter_value in meter_values:
@@ -288,7 +297,7 @@ class MeteringChecker(Checker):
             moment = None
             moment_read = False
             edge = scheduled = None
-            forms: dict[tuple[str, str], int] = {}
+            forms: dict[tuple[str, str], int] | None = None
             for sample in samples:
                 if type(sample) is not dict:
                     continue
@@ -319,9 +328,9 @@ class MeteringChecker(Checker):
                     unit = "Wh" if measurand.startswith("Energy") else None
                 elif type(unit) is not str:
                     unit = None
-                if unit is not None and (measurand, unit) not in state.units:
+                if unit is not None and (measurand, unit) not in units:
                     problem = _unit_problem(measurand, unit, defaulted)
-                    state.units.add((measurand, unit))
+                    units.add((measurand, unit))
                     if problem is not None:
                         ctx.emit(UNIT_MISMATCH, f"{action}: {problem}",
                                  {"measurand": measurand, "unit": unit, "measurand_given": not defaulted},
@@ -339,22 +348,29 @@ class MeteringChecker(Checker):
                 if number is None or tx is None or not measurand.endswith(".Register"):
                     continue
                 phase = sample.get("phase")
-                location = sample.get("location") or _OUTLET
                 form_key = (measurand, context)
-                forms[form_key] = forms.get(form_key, 0) | (_TOTAL if phase is None else _PHASES)
+                if forms is None:
+                    forms = {form_key: _TOTAL if phase is None else _PHASES}
+                else:
+                    forms[form_key] = forms.get(form_key, 0) | (_TOTAL if phase is None else _PHASES)
+                factor = 1.0 if unit is None or unit == "Wh" else _WH_FACTOR.get(unit.casefold())
+                if factor is None:
+                    continue  # a register in amperes: meter.unit-mismatch says so, and it compares with nothing
                 if not moment_read:
                     moment = timestamp(meter_value, "timestamp")
                     moment_read = True
                 if multiplier:
                     number *= 10.0**multiplier
-                self._reading(ctx, conn, state, tx, (measurand, phase, location, context), moment, number,
-                              unit or "Wh", action)
+                if series is None:
+                    series = _transaction(state, tx)
+                self._reading(ctx, series, tx, (measurand, phase, sample.get("location") or _OUTLET, context), moment,
+                              number * factor, action)
             if edge is not None and scheduled is not None and not state.mixed_reported:
                 state.mixed_reported = True
                 ctx.emit(CONTEXT_MIXED, f"{action}: one meterValue holds {edge} and {scheduled} samples; "
                          "backends take one for the other",
                          {"transaction": tx, "contexts": [edge, scheduled.split(" ", 1)[0]]}, action=action)
-            if forms:
+            if forms is not None:
                 self._phase_forms(ctx, state, tx, forms, action)
         if triggered is not None and contexts_seen and not trigger_said:
             said = sorted(set(contexts_seen))
@@ -364,7 +380,7 @@ class MeteringChecker(Checker):
                      f"{action} with triggerReason Trigger has meter values with context {', '.join(said)}, "
                      "not Trigger",
                      {"contexts": said, "transaction": tx}, action=action)
-        elif periodic and "Other" in contexts_seen and not state.other_reported:
+        elif periodic and not state.other_reported and "Other" in contexts_seen:
             state.other_reported = True
             ctx.emit(CONTEXT_OTHER, f"{action}: scheduled meter values say context Other; backends keep "
                      "Sample.Periodic and Sample.Clock readings and may drop these", {"transaction": tx},
@@ -405,13 +421,11 @@ class MeteringChecker(Checker):
 
     # -- registers ---------------------------------------------------------------------------------------
 
-    def _reading(self, ctx: Context, conn: Connection, state: _Meter, tx: Any, key: tuple[Any, ...],
-                 moment: float | None, number: float, unit: str, action: str, seq: int | None = None) -> None:
-        factor = _WH_FACTOR.get(unit.casefold())
-        if factor is None:
-            return  # a register in amperes: meter.unit-mismatch says so, and it compares with nothing
-        wh = number * factor
-        series = _transaction(state, tx)
+    def _reading(self, ctx: Context, series: dict[tuple[Any, ...], _Series], tx: Any, key: tuple[Any, ...],
+                 moment: float | None, wh: float, action: str, seq: int | None = None) -> None:
+        """A register reading of ``wh`` watt-hours (or var-hours, volt-ampere-hours) in the ``key`` series of
+        transaction ``tx``, stamped ``moment``, against the latest before it (and meterStop, Transaction.End
+        against the start)."""
         previous = series.get(key)
         if previous is None:
             series[key] = _Series(moment, wh, seq if seq is not None else ctx.seq)

@@ -32,9 +32,9 @@ SENTINEL_ID = rule(
     Severity.WARNING,
     "Id that is a placeholder, not an id",
     "A backend that issues transactionId 0 or a negative one collides with what firmwares use for 'no "
-    "transaction' (-1 is what a 1.6 charger sends when it never got a StartTransaction answer, errata 3.18); "
-    "a 2.x transactionId of '', '0', '-1' or 'null' is a placeholder. The charger's -1 of errata 3.18 is an "
-    "info: the backend must answer as if the id were valid.",
+    "transaction' (-1 is what a 1.6 charger sends when it never got a StartTransaction answer, OCPP 1.6 "
+    "errata 3.18); a 2.x transactionId of '', '0', '-1' or 'null' is a placeholder. The charger's -1 of errata "
+    "3.18 is an info: the backend must answer as if the id were valid.",
     'StartTransaction answered {"transactionId":0,...}',
 )
 EMPTY_REQUIRED = rule(
@@ -155,6 +155,13 @@ _WHY_REQUIRED = {
 }
 
 
+_PATHS: dict[str, tuple[tuple[Path, ...], tuple[Path, ...], tuple[Path, ...]]] = {
+    action: (_IDS.get(action, ()), _REQUIRED.get(action, ()), _OPTIONAL.get(action, ()))
+    for action in (*_IDS, *_REQUIRED, *_OPTIONAL)
+}
+"""Per action: the paths of its integer ids, required strings and optional strings (one lookup per CALL)."""
+
+
 def _reported(conn: Connection) -> set[tuple[Any, ...]]:
     reported = conn.data.get(_KEY)
     if reported is None:
@@ -185,18 +192,21 @@ class ValuesChecker(Checker):
         action = frame.action or ""
         if type(payload) is not dict:
             return
-        for path in _IDS.get(action, ()):
-            self._id(ctx, conn, action, path, field(payload, *path), issued=False)
+        ids, required, optional = _PATHS.get(action, ((), (), ()))
+        for path in ids:
+            value = payload.get(path[0]) if len(path) == 1 else field(payload, *path)
+            if type(value) is int and not 0 < value <= _INT32[1]:  # a positive int32 is what ids should be
+                self._id(ctx, conn, action, path, value, issued=False)
         if action == "TransactionEvent":
             self._transaction_id_2x(ctx, conn, field(payload, "transactionInfo", "transactionId"))
-        for path in _REQUIRED.get(action, ()):
-            value = field(payload, *path)
+        for path in required:
+            value = payload.get(path[0]) if len(path) == 1 else field(payload, *path)
             if type(value) is str and not value.strip() and _once(conn, ("required", action, path)):
                 ctx.emit(EMPTY_REQUIRED, f"{action}: {_name(path)} is {value!r}; the schema allows it, but "
                          f"{_WHY_REQUIRED.get(path[-1], 'receivers need a value here')}",
                          {"field": _name(path), "value": value}, action=action)
-        for path in _OPTIONAL.get(action, ()):
-            value = field(payload, *path)
+        for path in optional:
+            value = payload.get(path[0]) if len(path) == 1 else field(payload, *path)
             if type(value) is str and not value.strip() and _once(conn, ("optional", action, path)):
                 ctx.emit(EMPTY_OPTIONAL, f"{action}: optional {_name(path)} sent as {value!r}; leave it out "
                          "rather than send it empty", {"field": _name(path), "value": value}, action=action)
@@ -228,7 +238,8 @@ class ValuesChecker(Checker):
                      action="StartTransaction")
         elif value == -1 and ctx.direction is Direction.FROM_CHARGER:
             ctx.emit(SENTINEL_ID, f"{where}: transactionId -1 means the charger never got a StartTransaction "
-                     "answer for this transaction (errata 3.18); the backend must answer as if it were valid",
+                     "answer for this transaction (OCPP 1.6 errata 3.18); the backend must answer as if it "
+                     "were valid",
                      {"field": name, "value": value, "issued": False}, action=where, severity=Severity.INFO)
 
     def _transaction_id_2x(self, ctx: Context, conn: Connection, value: Any) -> None:

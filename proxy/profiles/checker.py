@@ -8,6 +8,7 @@ traffic revealed, so an answer on one connection informs the checks on the next.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from proxy.core.analyzer import Checker, Context
@@ -28,7 +29,9 @@ SELECTED = rule(
     "profile.selected", Severity.INFO, "Profile applied to this charger, and why",
     "ocppscope judges each charger against a capability profile: the one mapped with --profile or a mapping "
     "file, else the one whose BootNotification patterns match (vendor, model, serial number), else "
-    "ocpp16-generic. This finding says which one and why; it is repeated when a BootNotification changes it.",
+    "ocpp16-generic. This finding says which one and why. Without a mapping, the choice is made at the "
+    "connection's BootNotification and said there; a connection that never sends one is told at its end which "
+    "profile applied.",
     "profile ecotap-evc5: BootNotification vendor 'Ecotap' matches 'Ecotap*', serial '1891351' matches '189*'",
 )
 BOOT_MISMATCH = rule(
@@ -244,11 +247,13 @@ _IDLE_DROP = 60.0
 
 
 class _ConnState:
-    __slots__ = ("applies", "choice", "expectations", "measurands", "pings")
+    __slots__ = ("applies", "choice", "expectations", "measurands", "pings", "provisional")
 
     def __init__(self, choice: Choice, applies: bool) -> None:
         self.choice = choice
         self.applies = applies
+        self.provisional = False
+        """The default profile, chosen before any BootNotification: not announced until one decides."""
         self.expectations: dict[str, Expectation] = {}
         self.measurands: set[str] = set()
         self.pings = 0
@@ -257,6 +262,14 @@ class _ConnState:
 _JUDGED_FROM_CHARGER = frozenset({"BootNotification", "MeterValues", "StopTransaction"})
 _JUDGED_FROM_BACKEND = frozenset({"ChangeConfiguration", "GetConfiguration", "SendLocalList", "TriggerMessage",
                                   "SetChargingProfile", "RemoteStartTransaction", "ReserveNow"})
+
+
+def _boot_words(boot: dict[str, Any]) -> str:
+    """The fields detection looks at, as the charger sent them, for the finding that says none matched."""
+    shown = [f"{label} {boot[name]!r}" for name, label in (
+        ("chargePointVendor", "vendor"), ("chargePointModel", "model"), ("chargePointSerialNumber", "serial"),
+        ("chargeBoxSerialNumber", "serial")) if isinstance(boot.get(name), str)]
+    return ", ".join(shown[:3]) or "no vendor, model or serial"
 
 
 def _nothing_to_judge(profile: Profile, direction: Direction | None, action: str) -> bool:
@@ -314,11 +327,16 @@ class ProfileChecker(Checker):
             choice = Choice(remembered.profile, remembered.how, remembered.reason + suffix)
         else:
             if choice is None:
-                choice = self.selector.default("no --profile mapping for this charger and no BootNotification yet")
+                choice = self.selector.default("no --profile mapping for this charger and no BootNotification on "
+                                               "this connection")
             state.choice = choice
         applies = conn.version is None or conn.version in choice.profile.versions
         data = conn.data[_KEY] = _ConnState(choice, applies)
-        if applies or choice.how == "explicit":
+        if applies and choice.how == "default":
+            # Said once the BootNotification decides, or at the end: a guess at the open would badge every
+            # connection with a reason the boot makes stale a moment later.
+            data.provisional = True
+        elif applies or choice.how == "explicit":
             self._announce(ctx, conn, choice)
         if not applies:
             if choice.how == "explicit":
@@ -330,12 +348,24 @@ class ProfileChecker(Checker):
                          f"speaks {conn.version}", {"profile": None, "how": "none", "version": conn.version})
         return data
 
-    def _announce(self, ctx: Context, conn: Connection, choice: Choice) -> None:
+    def _announce(self, ctx: Context, conn: Connection, choice: Choice, whole_connection: bool = False) -> None:
+        """``whole_connection``: about the connection, on no frame (the TUI's ``n`` does not stop on it)."""
         profile = choice.profile
         title = f" ({profile.title})" if profile.title else ""
-        ctx.emit(SELECTED, f"profile {profile.id}{title}: {choice.reason}",
-                 {"profile": profile.id, "how": choice.how, "reason": choice.reason, "chain": list(profile.chain)},
-                 conn=conn)
+        evidence = {"profile": profile.id, "how": choice.how, "reason": choice.reason, "chain": list(profile.chain)}
+        if whole_connection:
+            ctx.emit(SELECTED, f"profile {profile.id}{title}: {choice.reason}", evidence, conn=conn, seq=None)
+        else:
+            ctx.emit(SELECTED, f"profile {profile.id}{title}: {choice.reason}", evidence, conn=conn)
+        data = conn.data.get(_KEY)
+        if data is not None:
+            data.provisional = False
+
+    def _announce_undecided(self, ctx: Context, conn: Connection) -> None:
+        """The end of a connection that never sent a BootNotification: say which profile applied to it."""
+        data = conn.data.get(_KEY)
+        if data is not None and data.provisional:
+            self._announce(ctx, conn, data.choice, whole_connection=True)
 
     def _active(self, ctx: Context, conn: Connection) -> _ConnState | None:
         data = self._start(ctx, conn)
@@ -401,7 +431,8 @@ class ProfileChecker(Checker):
         if action == "SendLocalList":
             return judge_limits.send_local_list(profile, state, payload), None
         if action == "TriggerMessage":
-            return judge_limits.trigger_message(profile, payload)
+            # The default profile lists what OCPP lets a backend trigger, not what this model implements.
+            return judge_limits.trigger_message(profile, payload, profile.id != self.selector.default_id)
         if action == "SetChargingProfile":
             return judge_limits.charging_profile(profile, state, action, payload.get("csChargingProfiles"),
                                                  payload.get("connectorId"))
@@ -443,9 +474,9 @@ class ProfileChecker(Checker):
                          {"profile": current.profile.id, "detected": detected.profile.id if detected else None},
                          action="BootNotification")
             return
-        choice = detected or self.selector.default("its BootNotification matches no profile's vendor, model or "
-                                                   "serial patterns")
-        if choice.profile.id != current.profile.id or choice.how != current.how:
+        choice = detected or self.selector.default(f"its BootNotification ({_boot_words(payload)}) matches no "
+                                                   "profile's vendor, model or serial patterns")
+        if data.provisional or choice.profile.id != current.profile.id or choice.how != current.how:
             data.choice = state.choice = choice
             data.applies = conn.version is None or conn.version in choice.profile.versions
             self._announce(ctx, conn, choice)
@@ -558,7 +589,12 @@ class ProfileChecker(Checker):
         if data is not None:
             data.pings += 1
 
+    def on_finish(self, ctx: Context, open_connections: Sequence[Connection]) -> None:
+        for conn in open_connections:
+            self._announce_undecided(ctx, conn)
+
     def on_close(self, ctx: Context, conn: Connection, event: ConnectionClosed) -> None:
+        self._announce_undecided(ctx, conn)
         data = conn.data.get(_KEY)
         if data is None or not data.applies or data.pings or event.code == 1000:
             return
