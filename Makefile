@@ -11,11 +11,11 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	# An editable install leaves our modules uncompiled, and where PYTHONDONTWRITEBYTECODE is set every run
 	# would parse them again (a tenth of a second per command): compile them once here.
-	$(BIN)/python -m compileall -q proxy addons tui bench
+	$(BIN)/python -m compileall -q ocppscope proxy addons tui bench
 	touch $@
 
 demo: $(BIN)/.installed
-	$(BIN)/python -m proxy.demo
+	$(BIN)/python -m ocppscope.proxy.demo
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -31,7 +31,7 @@ fuzz: $(BIN)/.installed
 	$(BIN)/python -m tests.fuzz_run
 
 rules-doc: $(BIN)/.installed
-	$(BIN)/python -m proxy.core.rulesdoc > docs/rules.md
+	$(BIN)/python -m ocppscope.proxy.core.rulesdoc > docs/rules.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -17,14 +17,13 @@ from pathlib import Path
 
 from mitmproxy import ctx, exceptions
 from mitmproxy.utils import human
-
-from proxy.capture import CaptureWriteError, CaptureWriter
-from proxy.capture.private import private_directory
-from proxy.core.analyzer import Inspection
-from proxy.core.connection import identity_from_path
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Gap
-from proxy.core.findings import Finding
-from proxy.engine.hub import Hub, Listener, Summary
+from ocppscope.proxy.capture import CaptureWriteError, CaptureWriter
+from ocppscope.proxy.capture.private import private_directory
+from ocppscope.proxy.core.analyzer import Inspection
+from ocppscope.proxy.core.connection import identity_from_path
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Gap
+from ocppscope.proxy.core.findings import Finding
+from ocppscope.proxy.engine.hub import Hub, Listener, Summary
 
 log = logging.getLogger("ocppscope.capture")
 

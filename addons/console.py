@@ -15,13 +15,12 @@ from typing import Any, TextIO
 
 import orjson
 from mitmproxy import ctx
-
-from proxy.capture.redact import Redactor, installation_salt
-from proxy.core.analyzer import Inspection
-from proxy.core.checks.lifecycle import describe_close
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Gap, Message, Ping
-from proxy.core.findings import Finding, Severity
-from proxy.engine.hub import SUMMARY_HEADING, Hub, Listener, Summary
+from ocppscope.proxy.capture.redact import Redactor, installation_salt
+from ocppscope.proxy.core.analyzer import Inspection
+from ocppscope.proxy.core.checks.lifecycle import describe_close
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Gap, Message, Ping
+from ocppscope.proxy.core.findings import Finding, Severity
+from ocppscope.proxy.engine.hub import SUMMARY_HEADING, Hub, Listener, Summary
 
 MODES = ("lines", "findings", "json", "summary", "off")
 _SILENT = frozenset({"summary", "off"})

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from addons.compat import Lines, register_view
-from addons.inspector import FINDINGS_KEY
-from proxy.core.frames import Frame, decode
-from proxy.core.protocol import MessageType
+from ocppscope.addons.compat import Lines, register_view
+from ocppscope.addons.inspector import FINDINGS_KEY
+from ocppscope.proxy.core.frames import Frame, decode
+from ocppscope.proxy.core.protocol import MessageType
 
 VIEW_NAME = "OCPP"
 _STYLE = {"error": "error", "warning": "warn", "info": "text"}

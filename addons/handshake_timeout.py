@@ -17,10 +17,9 @@ import time
 from typing import Any
 
 from mitmproxy import ctx, http
-
-from proxy.core.events import ConnectionOpened
-from proxy.engine import bridge
-from proxy.engine.closing import close_client
+from ocppscope.proxy.core.events import ConnectionOpened
+from ocppscope.proxy.engine import bridge
+from ocppscope.proxy.engine.closing import close_client
 
 _CHECK_EVERY = 0.5
 

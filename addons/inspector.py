@@ -15,13 +15,12 @@ import time
 from collections.abc import Callable
 
 from mitmproxy import ctx, http
-
-from proxy.core.analyzer import AnalyzerOptions
-from proxy.core.checks import default_checkers
-from proxy.core.events import Direction, Ping
-from proxy.engine import bridge
-from proxy.engine.hub import Hub, Publisher
-from proxy.engine.pingtap import PingTap
+from ocppscope.proxy.core.analyzer import AnalyzerOptions
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.events import Direction, Ping
+from ocppscope.proxy.engine import bridge
+from ocppscope.proxy.engine.hub import Hub, Publisher
+from ocppscope.proxy.engine.pingtap import PingTap
 
 log = logging.getLogger("ocppscope.inspector")
 

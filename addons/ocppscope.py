@@ -10,16 +10,18 @@ for base paths and prefix rewrites.
 import sys
 from pathlib import Path
 
-# mitmproxy loads this file by path; make the project importable when it is not installed.
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
+# mitmproxy loads this file by path and puts its folder first on sys.path, where this very file would pass for
+# the ocppscope package: drop that folder. Loaded from a source tree, that tree's code is used, installed or not.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
+if (_HERE.parent / "pyproject.toml").is_file():
+    sys.path.insert(0, str(_HERE.parent))
 
-from addons.capture import OcppCapture  # noqa: E402
-from addons.console import OcppConsole  # noqa: E402
-from addons.contentview import OcppContentView  # noqa: E402
-from addons.handshake_timeout import OcppHandshakeTimeout  # noqa: E402
-from addons.inspector import OcppInspector  # noqa: E402
-from addons.routing import OcppRouting  # noqa: E402
+from ocppscope.addons.capture import OcppCapture  # noqa: E402
+from ocppscope.addons.console import OcppConsole  # noqa: E402
+from ocppscope.addons.contentview import OcppContentView  # noqa: E402
+from ocppscope.addons.handshake_timeout import OcppHandshakeTimeout  # noqa: E402
+from ocppscope.addons.inspector import OcppInspector  # noqa: E402
+from ocppscope.addons.routing import OcppRouting  # noqa: E402
 
 addons = [OcppRouting(), OcppInspector(), OcppHandshakeTimeout(), OcppConsole(), OcppCapture(), OcppContentView()]

@@ -11,9 +11,8 @@ from collections.abc import Sequence
 
 from mitmproxy import http
 from mitmproxy.proxy.mode_specs import ProxyMode
-
-from proxy.engine.bridge import CHARGER_PATH
-from proxy.engine.routes import Route
+from ocppscope.proxy.engine.bridge import CHARGER_PATH
+from ocppscope.proxy.engine.routes import Route
 
 
 class OcppRouting:

@@ -26,10 +26,9 @@ if _ROOT not in sys.path:
 
 from mitmproxy import ctx, exceptions, http  # noqa: E402
 from mitmproxy.io import FlowWriter  # noqa: E402
-
-from addons.inspector import FINDINGS_KEY  # noqa: E402
-from proxy.capture.private import open_private  # noqa: E402
-from proxy.capture.redact import Redactor, installation_salt  # noqa: E402
+from ocppscope.addons.inspector import FINDINGS_KEY  # noqa: E402
+from ocppscope.proxy.capture.private import open_private  # noqa: E402
+from ocppscope.proxy.capture.redact import Redactor, installation_salt  # noqa: E402
 
 log = logging.getLogger("ocppscope.capture")
 

@@ -19,7 +19,7 @@ from bench.traffic import TRAFFIC_VERSION, events, frame_pairs
 
 
 def _capture(frames: int) -> Path:
-    from proxy.capture.writer import CaptureWriter
+    from ocppscope.proxy.capture.writer import CaptureWriter
 
     path = OUT / f"check-{TRAFFIC_VERSION}-{frames}.jsonl"  # a new traffic version makes a new capture
     if path.exists():
@@ -62,7 +62,7 @@ def _check_run(capture: Path) -> tuple[float, float, int]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "proxy", "check", "--fail-on", "never", "--format", "json", "-o", os.devnull,
+        [sys.executable, "-m", "ocppscope", "check", "--fail-on", "never", "--format", "json", "-o", os.devnull,
          str(capture)],
         check=False,
     )

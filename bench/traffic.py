@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message
 
 T0 = 1_700_000_000.0
 TRAFFIC_VERSION = 2

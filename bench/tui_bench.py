@@ -74,8 +74,8 @@ def _ms(seconds: float | None) -> float | None:
 
 async def _open_capture(path: str) -> dict[str, Any]:
     """Open a capture in the UI; when did the first rows paint, when was it indexed and analysed."""
-    from tui.app import OcppscopeApp
-    from tui.session import ReplaySession
+    from ocppscope.tui.app import OcppscopeApp
+    from ocppscope.tui.session import ReplaySession
 
     started = time.monotonic()
     session = ReplaySession([path])
@@ -106,8 +106,8 @@ async def _open_capture(path: str) -> dict[str, Any]:
 
 async def _watch(address: str, seconds: float) -> dict[str, Any]:
     """The UI attached to a proxy's stream for ``seconds``: its loop lag and what reached it."""
-    from tui.app import OcppscopeApp
-    from tui.live import LiveSession
+    from ocppscope.tui.app import OcppscopeApp
+    from ocppscope.tui.live import LiveSession
 
     session = LiveSession(f"ws://{address}", TOKEN)
     app = OcppscopeApp(session)
@@ -158,7 +158,7 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 async def _proxy(backend_port: int, work: Path, stream: bool) -> tuple[asyncio.subprocess.Process, int, str | None]:
     ready = work / f"stream-{time.monotonic_ns()}"
     extra = ["--stream", "127.0.0.1:0", "--stream-ready-file", str(ready)] if stream else []
-    process = await _spawn(sys.executable, "-m", "proxy", "proxy", "--upstream", f"ws://127.0.0.1:{backend_port}",
+    process = await _spawn(sys.executable, "-m", "ocppscope", "proxy", "--upstream", f"ws://127.0.0.1:{backend_port}",
                            "--listen", "127.0.0.1:0", "-q", *extra, stderr=asyncio.subprocess.PIPE,
                            stdout=asyncio.subprocess.DEVNULL,  # its findings: unread, they would fill the pipe
                            env={"OCPPSCOPE_HOME": str(work / "home"), "OCPPSCOPE_STREAM_TOKEN": TOKEN})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from proxy.errors import OcppscopeError
+from ocppscope.proxy.errors import OcppscopeError
 
 
 def parse_host_port(text: str, what: str = "address", *, default_host: str | None = None,

@@ -20,22 +20,22 @@ import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from proxy import __version__
-from proxy.commands.options import add_verbosity_arguments, merge_verbosity
-from proxy.errors import USAGE_EXIT_CODE, OcppscopeError
+from ocppscope.proxy import __version__
+from ocppscope.proxy.commands.options import add_verbosity_arguments, merge_verbosity
+from ocppscope.proxy.errors import USAGE_EXIT_CODE, OcppscopeError
 
 COMMAND_MODULES = {
-    "check": "proxy.commands.check",
-    "proxy": "proxy.commands.proxy",
-    "ca": "proxy.commands.ca",
-    "import": "proxy.commands.importcmd",
-    "export": "proxy.commands.export",
-    "profiles": "proxy.commands.profiles",
-    "endpoint": "proxy.commands.endpoint",
-    "diff": "proxy.commands.diff",
-    "replay": "proxy.commands.replay",
-    "tui": "proxy.commands.tui",
-    "diagnose": "proxy.commands.diagnose",
+    "check": "ocppscope.proxy.commands.check",
+    "proxy": "ocppscope.proxy.commands.proxy",
+    "ca": "ocppscope.proxy.commands.ca",
+    "import": "ocppscope.proxy.commands.importcmd",
+    "export": "ocppscope.proxy.commands.export",
+    "profiles": "ocppscope.proxy.commands.profiles",
+    "endpoint": "ocppscope.proxy.commands.endpoint",
+    "diff": "ocppscope.proxy.commands.diff",
+    "replay": "ocppscope.proxy.commands.replay",
+    "tui": "ocppscope.proxy.commands.tui",
+    "diagnose": "ocppscope.proxy.commands.diagnose",
 }
 """Each command and the module that defines it."""
 

@@ -30,11 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from proxy.capture.format import implausible
-from proxy.capture.report import ReadReport
-from proxy.capture.sources import read_events
-from proxy.cli import main
-from proxy.core.events import Message
+from ocppscope.proxy.capture.format import implausible
+from ocppscope.proxy.capture.report import ReadReport
+from ocppscope.proxy.capture.sources import read_events
+from ocppscope.proxy.cli import main
+from ocppscope.proxy.core.events import Message
+
 from tests import fuzzing
 
 FRAMES_PER_INPUT = 2000
@@ -163,7 +164,7 @@ parent's peak (kept across fork and exec), so RUSAGE_CHILDREN would report this 
 
 def check_in_subprocess(path: Path, out: Path, figures: Figures) -> None:
     measured = Path("/proc/self/status").exists()
-    command = [sys.executable, "-c", _MEASURED_CHECK] if measured else [sys.executable, "-m", "proxy"]
+    command = [sys.executable, "-c", _MEASURED_CHECK] if measured else [sys.executable, "-m", "ocppscope"]
     for report_format in REPORT_FORMATS:
         out.unlink(missing_ok=True)
         done = subprocess.run([*command, "check", "--format", report_format, "-o", str(out), str(path)],
@@ -196,7 +197,8 @@ def run_format(input_format: str, frames: int, seed: int, directory: Path) -> Fi
 async def relay(frames: int, seed: int) -> Figures:
     """A charger and a backend exchange fuzzed frames through the proxy; both ends must get exactly what the
     other sent (text stays text, invalid UTF-8 goes as binary), and the analysis must not fail."""
-    from proxy.engine import open_proxy
+    from ocppscope.proxy.engine import open_proxy
+
     from tests.engine_support import Backend, BackendConnection, connect_direct
 
     figures = Figures()

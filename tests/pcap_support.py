@@ -23,11 +23,10 @@ from typing import Any
 
 import pytest
 from ocpp.v16 import call as call16
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message
+from ocppscope.proxy.demo.chargers import Charger16
+from ocppscope.proxy.demo.scenarios import boot16, status16
 from websockets.asyncio.client import ClientConnection, connect
-
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message
-from proxy.demo.chargers import Charger16
-from proxy.demo.scenarios import boot16, status16
 
 TCPDUMP = shutil.which("tcpdump")
 TSHARK = shutil.which("tshark")

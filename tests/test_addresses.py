@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from proxy.addresses import parse_host_port
-from proxy.errors import OcppscopeError
+from ocppscope.proxy.addresses import parse_host_port
+from ocppscope.proxy.errors import OcppscopeError
 
 
 @pytest.mark.parametrize(

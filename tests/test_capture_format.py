@@ -10,10 +10,16 @@ from pathlib import Path
 
 import orjson
 import pytest
-
-from proxy.capture import CaptureError, CaptureWriteError, CaptureWriter, ReadReport, read_capture, read_events
-from proxy.capture.format import FORMAT_NAME, FORMAT_VERSION, MESSAGE_FIELDS_SET
-from proxy.core.events import (
+from ocppscope.proxy.capture import (
+    CaptureError,
+    CaptureWriteError,
+    CaptureWriter,
+    ReadReport,
+    read_capture,
+    read_events,
+)
+from ocppscope.proxy.capture.format import FORMAT_NAME, FORMAT_VERSION, MESSAGE_FIELDS_SET
+from ocppscope.proxy.core.events import (
     AuthSummary,
     ConnectionClosed,
     ConnectionOpened,

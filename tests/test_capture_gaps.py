@@ -12,13 +12,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from ocppscope.proxy.capture import read_capture
+from ocppscope.proxy.core.analyzer import Analyzer, AnalyzerOptions
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.events import ConnectionOpened, Direction, Gap, Message
+from ocppscope.proxy.engine import EngineConfig, ProxyEngine, Route
+from ocppscope.proxy.engine.stream import WorkerSpec
 
-from proxy.capture import read_capture
-from proxy.core.analyzer import Analyzer, AnalyzerOptions
-from proxy.core.checks import default_checkers
-from proxy.core.events import ConnectionOpened, Direction, Gap, Message
-from proxy.engine import EngineConfig, ProxyEngine, Route
-from proxy.engine.stream import WorkerSpec
 from tests import engine_support
 from tests.engine_support import Backend, connect_direct, record_only
 
@@ -114,7 +114,7 @@ async def test_a_live_proxy_whose_analysis_falls_behind_records_the_gap(tmp_path
     recorded = [e for e in events if type(e) is Message]
     assert gaps and all(g.reason for g in gaps)
     assert len(recorded) + sum(g.frames for g in gaps) == sent
-    result = subprocess.run([sys.executable, "-m", "proxy", "check", "--format", "json", "--fail-on", "never",
+    result = subprocess.run([sys.executable, "-m", "ocppscope", "check", "--format", "json", "--fail-on", "never",
                              str(capture)], cwd=ROOT, capture_output=True, text=True, timeout=60)
     report = json.loads(result.stdout)
     assert "capture.gap" in json.dumps(report), result.stdout[:2000]

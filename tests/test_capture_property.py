@@ -10,11 +10,10 @@ from pathlib import Path
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from proxy.capture import CaptureError, CaptureWriter, ReadReport, SourceError, read_capture, read_events
-from proxy.capture.format import FORMAT_NAME
-from proxy.capture.redact import Redactor
-from proxy.core.events import Direction, Message
+from ocppscope.proxy.capture import CaptureError, CaptureWriter, ReadReport, SourceError, read_capture, read_events
+from ocppscope.proxy.capture.format import FORMAT_NAME
+from ocppscope.proxy.capture.redact import Redactor
+from ocppscope.proxy.core.events import Direction, Message
 
 SALT = b"property-tests"
 HEADER = orjson.dumps({"type": "header", "format": FORMAT_NAME, "version": "1.0"}) + b"\n"

@@ -9,17 +9,16 @@ from pathlib import Path
 
 import orjson
 import pytest
-
-from proxy.capture import CaptureWriter, read_capture
-from proxy.capture.redact import Redactor, installation_salt, salt_id
-from proxy.core.basic_auth import (
+from ocppscope.proxy.capture import CaptureWriter, read_capture
+from ocppscope.proxy.capture.redact import Redactor, installation_salt, salt_id
+from ocppscope.proxy.core.basic_auth import (
     format_marker,
     parse_basic_auth,
     parse_redaction_marker,
     password_kind,
     secret_hmac,
 )
-from proxy.core.events import AuthSummary, ConnectionOpened, Direction, Event, Message
+from ocppscope.proxy.core.events import AuthSummary, ConnectionOpened, Direction, Event, Message
 
 SALT = b"redaction-tests"
 HEX_KEY = "8f1c2a9e0b7d4c6f8a1e3b5d7c9f0a2b4c6d8e0f"  # 40 hex digits: a 1.6 AuthorizationKey
@@ -290,8 +289,8 @@ def test_the_salt_is_created_once_and_kept_private(tmp_path: Path, monkeypatch: 
 
 
 def test_credentials_in_another_header_are_redacted_and_still_flagged(tmp_path: Path) -> None:
-    from proxy.core.analyzer import Analyzer
-    from proxy.core.checks import default_checkers
+    from ocppscope.proxy.core.analyzer import Analyzer
+    from ocppscope.proxy.core.checks import default_checkers
 
     leaked = base64.b64encode(b"CP01:hunter2-hunter2").decode()
     event = ConnectionOpened("c1", 1.0, "127.0.0.1:1", "/ocpp/CP01",

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import orjson
 import pytest
-
-from proxy.capture.reader import read_capture
-from proxy.core.analyzer import Analyzer, AnalyzerOptions
-from proxy.core.checks import default_checkers
-from proxy.demo.__main__ import bundled_captures, main, options_for
-from proxy.demo.scenarios import AUTH_PASSWORD, DEMO_AUTHORIZATION_KEY, DEMO_BASIC_PASSWORD, SCENARIOS
+from ocppscope.proxy.capture.reader import read_capture
+from ocppscope.proxy.core.analyzer import Analyzer, AnalyzerOptions
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.demo.__main__ import bundled_captures, main, options_for
+from ocppscope.proxy.demo.scenarios import AUTH_PASSWORD, DEMO_AUTHORIZATION_KEY, DEMO_BASIC_PASSWORD, SCENARIOS
 
 CAPTURES = Path(__file__).resolve().parents[1] / "captures"
 

@@ -11,14 +11,14 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
+from ocppscope.proxy.capture.sources import read_events
+from ocppscope.proxy.capture.writer import CaptureWriter
+from ocppscope.proxy.check.parallel import analyze_parallel
+from ocppscope.proxy.check.runner import analyze_events
+from ocppscope.proxy.cli import COMMAND_MODULES, main
+from ocppscope.proxy.core.analyzer import AnalyzerOptions
+from ocppscope.proxy.core.events import Event, Message
 
-from proxy.capture.sources import read_events
-from proxy.capture.writer import CaptureWriter
-from proxy.check.parallel import analyze_parallel
-from proxy.check.runner import analyze_events
-from proxy.cli import COMMAND_MODULES, main
-from proxy.core.analyzer import AnalyzerOptions
-from proxy.core.events import Event, Message
 from tests.traffic import T0, Wire
 
 
@@ -175,8 +175,8 @@ def test_parallel_run_reports_what_a_serial_run_does(tmp_path: Path) -> None:
 
 
 def test_many_inputs_in_parallel_report_what_serial_runs_do(tmp_path: Path) -> None:
-    from proxy.capture.report import SourceError
-    from proxy.check.parallel import analyze_many
+    from ocppscope.proxy.capture.report import SourceError
+    from ocppscope.proxy.check.parallel import analyze_many
 
     paths = [write_capture(tmp_path / f"in{n}.jsonl", faulty_session(charger=f"CP{n}").events) for n in range(4)]
     options = AnalyzerOptions()
@@ -195,15 +195,15 @@ def test_many_inputs_in_parallel_report_what_serial_runs_do(tmp_path: Path) -> N
 def test_a_command_imports_only_its_own_module(clean: Path) -> None:
     # The other commands' modules pull in asyncio, mitmproxy's engine and more: a tenth of a second per check.
     script = (
-        "import sys\nfrom proxy.cli import main\n"
+        "import sys\nfrom ocppscope.proxy.cli import main\n"
         f"code = main(['-v', 'check', '--format', 'json', '-o', {os.devnull!r}, {str(clean)!r}])\n"
-        "from proxy.cli import COMMAND_MODULES\n"
+        "from ocppscope.proxy.cli import COMMAND_MODULES\n"
         "print(code, sorted(m for m in sys.modules if m in COMMAND_MODULES.values()))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
-    assert done.stdout.split() == ["0", "['proxy.commands.check']"]
-    help_text = subprocess.run([sys.executable, "-m", "proxy", "--help"], capture_output=True, text=True, check=True,
-                               timeout=60).stdout
+    assert done.stdout.split() == ["0", "['ocppscope.proxy.commands.check']"]
+    help_text = subprocess.run([sys.executable, "-m", "ocppscope", "--help"], capture_output=True, text=True,
+                               check=True, timeout=60).stdout
     assert all(name in help_text for name in ("check", "proxy", "replay", "diagnose"))
 
 

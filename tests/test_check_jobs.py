@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ocppscope.proxy.capture.writer import CaptureWriter
+from ocppscope.proxy.check.parallel import MIN_MANY_BYTES, MIN_PARALLEL_BYTES, worth_many, worth_parallel
+from ocppscope.proxy.cli import main
+from ocppscope.proxy.core.events import Event, Message
 
-from proxy.capture.writer import CaptureWriter
-from proxy.check.parallel import MIN_MANY_BYTES, MIN_PARALLEL_BYTES, worth_many, worth_parallel
-from proxy.cli import main
-from proxy.core.events import Event, Message
 from tests import fuzzing
 from tests.traffic import T0, Wire
 
@@ -215,7 +215,7 @@ def test_traces_and_logs_checked_each_report_the_same_with_any_jobs(input_format
 
 
 def test_frames_of_an_id_used_again_while_still_open_are_counted(tmp_path: Path) -> None:
-    from proxy.check.runner import analyze_events
+    from ocppscope.proxy.check.runner import analyze_events
 
     never_closed = Wire(charger="CPA", conn_id="x", t0=T0)
     never_closed.boot()
@@ -254,7 +254,7 @@ def _children(pid: int) -> list[int]:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc")
 def test_a_worker_killed_by_a_signal_is_an_error_never_a_serial_rerun(ours: Written, tmp_path: Path) -> None:
     report = tmp_path / "report.json"
-    command = subprocess.Popen([sys.executable, "-m", "proxy", "check", "-j", "2", "--format", "json",
+    command = subprocess.Popen([sys.executable, "-m", "ocppscope", "check", "-j", "2", "--format", "json",
                                 "-o", str(report), str(ours.path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
     try:
@@ -289,7 +289,7 @@ def test_progress_of_a_parallel_check_shows_percent_and_the_end(ours: Written, t
 
 
 def test_progress_lines_say_percent_time_left_and_rate() -> None:
-    from proxy.check.progress import Progress
+    from ocppscope.proxy.check.progress import Progress
 
     out = io.StringIO()
     sized = Progress("big.jsonl", out, total=1000, every=0)

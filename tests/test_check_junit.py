@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from proxy.check.report_junit import gate_rules
-from proxy.cli import main
-from proxy.core.findings import Severity
+from ocppscope.proxy.check.report_junit import gate_rules
+from ocppscope.proxy.cli import main
+from ocppscope.proxy.core.findings import Severity
+
 from tests.test_check_cli import faulty_session, write_capture
 from tests.traffic import T0, Wire
 

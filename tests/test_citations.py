@@ -9,8 +9,8 @@ import re
 import tomllib
 from pathlib import Path
 
-import proxy.core.checks
-from proxy.core.findings import RULES
+import ocppscope.proxy.core.checks
+from ocppscope.proxy.core.findings import RULES
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES = ROOT / "proxy" / "profiles" / "data"
@@ -36,9 +36,9 @@ SHORT_TITLES = ("Ecotap OCPP connection configuration v1.4", "ECClite User Guide
 
 
 def _rules() -> dict[str, object]:
-    for module in pkgutil.walk_packages(proxy.core.checks.__path__, "proxy.core.checks."):
+    for module in pkgutil.walk_packages(ocppscope.proxy.core.checks.__path__, "ocppscope.proxy.core.checks."):
         importlib.import_module(module.name)
-    importlib.import_module("proxy.diff.kinds")
+    importlib.import_module("ocppscope.proxy.diff.kinds")
     return dict(RULES)
 
 

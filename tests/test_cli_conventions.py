@@ -3,7 +3,7 @@
 ``proxy`` and ``replay`` share their TLS options, and a wrong command line (exit 4) is told apart from
 unusable input (exit 2).
 
-The command line is run as users run it, ``python -m proxy …`` in a child process; the option tables are
+The command line is run as users run it, ``python -m ocppscope …`` in a child process; the option tables are
 read from the parser the command line builds.
 """
 
@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ocppscope.proxy.cli import COMMAND_MODULES, build_parser, main
+from ocppscope.proxy.commands.options import FAIL_ON
 
-from proxy.cli import COMMAND_MODULES, build_parser, main
-from proxy.commands.options import FAIL_ON
 from tests.engine_support import Backend, BackendConnection, connect_direct, ocppscope_home, tls_backend  # noqa: F401
 
 pytestmark = [pytest.mark.usefixtures("ocppscope_home"), pytest.mark.timeout(120)]
@@ -33,7 +33,7 @@ USAGE, UNUSABLE = 4, 2
 
 def ocppscope(*args: str, timeout: float = 60, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-    return subprocess.run([sys.executable, "-m", "proxy", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ocppscope", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=timeout, input=stdin if stdin is not None else "")
 
 
@@ -153,7 +153,7 @@ def test_v_and_q_work_after_every_command(tmp_path: Path) -> None:
 
 
 def test_a_v_after_the_command_counts_with_one_before(tmp_path: Path) -> None:
-    from proxy.commands.options import merge_verbosity
+    from ocppscope.proxy.commands.options import merge_verbosity
 
     args = build_parser(["check"]).parse_args(["-v", "check", "-v", str(CLEAN)])
     merge_verbosity(args)
@@ -293,7 +293,7 @@ async def test_replay_serves_wss_chargers_with_cert(tmp_path: Path) -> None:
     missing = await asyncio.to_thread(ocppscope, "replay", str(CLEAN), "--as", "backend", "--target",
                                       "wss://127.0.0.1:0", "--cert", str(tmp_path / "none.pem"))
     assert missing.returncode == UNUSABLE and "none.pem" in missing.stderr
-    from proxy.commands.tls import charger_context
+    from ocppscope.proxy.commands.tls import charger_context
 
     served = charger_context([str(chain), f"other.example={chain}"])
     assert isinstance(served, ssl.SSLContext) and served.sni_callback is not None

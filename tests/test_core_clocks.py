@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from ocppscope.proxy.core.checks.clocks import charger_stamp, zone_like
+from ocppscope.proxy.core.events import ConnectionOpened
+from ocppscope.proxy.core.findings import Severity
 
-from proxy.core.checks.clocks import charger_stamp, zone_like
-from proxy.core.events import ConnectionOpened
-from proxy.core.findings import Severity
 from tests.traffic import T0, Wire, analyze, hits
 
 CLOCK_RULES = ("clock.ahead", "clock.queued", "clock.behind", "clock.never-set", "clock.offline-transaction")
@@ -254,7 +254,7 @@ def test_assumed_zone_whole_hours_are_info_and_say_so() -> None:
 
 
 def test_rules_are_declared_with_examples() -> None:
-    from proxy.core.findings import RULES
+    from ocppscope.proxy.core.findings import RULES
 
     for rule_id in CLOCK_RULES:
         assert RULES[rule_id].example and RULES[rule_id].area == "clock"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from proxy.core.checks.configuration import measurands
+from ocppscope.proxy.core.checks.configuration import measurands
+
 from tests.traffic import Wire, analyze, hits, rules
 
 LONG_ID = "3f2b8c1e-9d4a-4e7b-a1c5-0b9e8d7f6a51"

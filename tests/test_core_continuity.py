@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import uuid
 
-from proxy.core.events import Gap
-from proxy.core.findings import Severity
+from ocppscope.proxy.core.events import Gap
+from ocppscope.proxy.core.findings import Severity
+
 from tests.traffic import Wire, analyze, hits
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ocppscope.proxy.core.frames import decode
+from ocppscope.proxy.core.protocol import MessageType
 
-from proxy.core.frames import decode
-from proxy.core.protocol import MessageType
 from tests.traffic import Wire, analyze, hits, rules
 
 

@@ -11,11 +11,11 @@ import pytest
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action, RegistrationStatus
+from ocppscope.proxy.core.events import ConnectionOpened, Direction, Event, Message
+from ocppscope.proxy.core.findings import Severity
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 
-from proxy.core.events import ConnectionOpened, Direction, Event, Message
-from proxy.core.findings import Severity
 from tests.traffic import Wire, analyze, hits
 
 

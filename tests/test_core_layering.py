@@ -28,27 +28,28 @@ def test_no_core_module_imports_the_profiles() -> None:
         f"{path.relative_to(ROOT)}:{line} imports {name}"
         for path in sorted(CORE.rglob("*.py"))
         for line, name in _imported_modules(path)
-        if name == "proxy.profiles" or name.startswith("proxy.profiles.")
+        if name == "ocppscope.proxy.profiles" or name.startswith("ocppscope.proxy.profiles.")
     ]
     assert offenders == []
 
 
 def test_the_scan_sees_imports_inside_functions(tmp_path: Path) -> None:
     module = tmp_path / "late.py"
-    module.write_text("def f():\n    from proxy.profiles.model import Profile\n    import proxy.profiles\n")
+    module.write_text("def f():\n    from ocppscope.proxy.profiles.model import Profile\n"
+                      "    import ocppscope.proxy.profiles\n")
     assert [name for _, name in _imported_modules(module)] == [
-        "proxy.profiles.model", "proxy.profiles.model.Profile", "proxy.profiles"]
+        "ocppscope.proxy.profiles.model", "ocppscope.proxy.profiles.model.Profile", "ocppscope.proxy.profiles"]
 
 
 def test_loading_the_core_and_its_checkers_loads_no_profile_module() -> None:
     script = (
         "import importlib, pkgutil, sys\n"
-        "import proxy.core, proxy.core.checks\n"
-        "for package in (proxy.core, proxy.core.checks):\n"
+        "import ocppscope.proxy.core, ocppscope.proxy.core.checks\n"
+        "for package in (ocppscope.proxy.core, ocppscope.proxy.core.checks):\n"
         "    for module in pkgutil.iter_modules(package.__path__):\n"
         "        importlib.import_module(f'{package.__name__}.{module.name}')\n"
-        "proxy.core.checks.default_checkers()\n"
-        "print(sorted(name for name in sys.modules if name.startswith('proxy.profiles')))\n"
+        "ocppscope.proxy.core.checks.default_checkers()\n"
+        "print(sorted(name for name in sys.modules if name.startswith('ocppscope.proxy.profiles')))\n"
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
                             check=True)
@@ -56,7 +57,7 @@ def test_loading_the_core_and_its_checkers_loads_no_profile_module() -> None:
 
 
 def test_the_rules_page_still_lists_the_profile_rules() -> None:
-    from proxy.core.rulesdoc import load_all_rules
+    from ocppscope.proxy.core.rulesdoc import load_all_rules
 
     rules = load_all_rules()
     assert {"profile.selected", "config.read-only", "limit.local-list"} <= set(rules)

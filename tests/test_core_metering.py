@@ -397,7 +397,8 @@ def test_payloads_of_any_shape_do_not_break_the_rules() -> None:
 def test_the_bundled_capture_names_the_amperes_register_in_those_words() -> None:
     from pathlib import Path
 
-    from proxy.capture.reader import read_capture
+    from ocppscope.proxy.capture.reader import read_capture
+
     from tests.traffic import analyze as run
 
     capture = Path(__file__).resolve().parents[1] / "captures" / "meter-values.jsonl"

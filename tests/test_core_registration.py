@@ -9,9 +9,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from proxy.core.checks.registration import WINDOW_CALLS, WINDOW_SECONDS
-from proxy.core.events import ConnectionOpened
-from proxy.core.findings import Severity
+from ocppscope.proxy.core.checks.registration import WINDOW_CALLS, WINDOW_SECONDS
+from ocppscope.proxy.core.events import ConnectionOpened
+from ocppscope.proxy.core.findings import Severity
+
 from tests.traffic import BOOT_16, T0, Wire, analyze, hits
 
 RULE = "boot.request-before-boot"

@@ -6,7 +6,8 @@ import json
 import uuid
 from typing import Any
 
-from proxy.core.findings import Severity
+from ocppscope.proxy.core.findings import Severity
+
 from tests.traffic import Wire, analyze, hits
 
 STATUS = {"connectorId": 1, "errorCode": "GroundFailure", "status": "Faulted"}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 import pytest
+from ocppscope.proxy.core.analyzer import Analyzer, Checker, Context
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.connection import Connection
+from ocppscope.proxy.core.frames import Frame
 
-from proxy.core.analyzer import Analyzer, Checker, Context
-from proxy.core.checks import default_checkers
-from proxy.core.connection import Connection
-from proxy.core.frames import Frame
 from tests.traffic import Wire, analyze, hits
 
 
@@ -71,7 +71,7 @@ WRONG_SHAPES = [
 
 @pytest.mark.parametrize(("sender", "call", "answer"), WRONG_SHAPES)
 def test_rules_read_payloads_of_the_wrong_shape_as_data(sender: str, call: str, answer: str) -> None:
-    from proxy.profiles.options import profile_checker
+    from ocppscope.proxy.profiles.options import profile_checker
 
     for subprotocol in ("ocpp1.6", "ocpp2.0.1"):
         wire = Wire(subprotocol=subprotocol)
@@ -107,8 +107,7 @@ def test_render_shows_anything_on_one_line_and_as_json() -> None:
     import math
 
     import orjson
-
-    from proxy.core import render
+    from ocppscope.proxy.core import render
 
     assert render.line("a\ud800b\n\x1b[31m\u2028") == "a\\ud800b\\n\\x1b[31m\\u2028"
     assert render.line("ü€𝄞 plain") == "ü€𝄞 plain"

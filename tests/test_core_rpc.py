@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from proxy.core.analyzer import Analyzer, AnalyzerOptions
-from proxy.core.checks import default_checkers
-from proxy.core.events import Direction, Message
+from ocppscope.proxy.core.analyzer import Analyzer, AnalyzerOptions
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.events import Direction, Message
+
 from tests.traffic import T0, Wire, analyze, hits, rules
 
 HB_ANSWER = '[3,"{}",{{"currentTime":"2024-01-01T00:00:00Z"}}]'
@@ -272,7 +273,7 @@ def test_binary_frame_with_a_call_is_still_paired() -> None:
 
 
 def test_synthetic_connections_skip_handshake_judgement() -> None:
-    from proxy.core.events import ConnectionOpened
+    from ocppscope.proxy.core.events import ConnectionOpened
 
     imported = ConnectionOpened("c1", T0, "", "/CP01", seq=1, synthetic=True)
     wire = Wire(opened=False)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from ocppscope.proxy.core.schemas import schema_for
 
-from proxy.core.schemas import schema_for
 from tests.traffic import Wire, analyze, hits, rules
 
 
@@ -97,7 +97,7 @@ def test_20_datetimes_behind_refs_are_found() -> None:
 
 
 def test_every_bundled_schema_compiles() -> None:
-    from proxy.core.protocol import VERSIONS, actions
+    from ocppscope.proxy.core.protocol import VERSIONS, actions
 
     missing = []
     for version in VERSIONS:

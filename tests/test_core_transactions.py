@@ -12,9 +12,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from proxy.core.checks.transactions import not_a_user_token
-from proxy.core.events import ConnectionOpened
-from proxy.core.findings import Severity
+from ocppscope.proxy.core.checks.transactions import not_a_user_token
+from ocppscope.proxy.core.events import ConnectionOpened
+from ocppscope.proxy.core.findings import Severity
+
 from tests.traffic import T0, Wire, analyze, hits
 
 UNKNOWN, LOCAL, PLACEHOLDER = "transaction.unknown-id", "transaction.local-start", "transaction.placeholder-id-tag"

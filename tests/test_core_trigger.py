@@ -8,7 +8,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from proxy.core.findings import Severity
+from ocppscope.proxy.core.findings import Severity
+
 from tests.traffic import Wire, analyze, hits
 
 NONE, SLOW, WRONG, UNREQUESTED = ("trigger.no-follow-up", "trigger.slow-follow-up", "trigger.wrong-message",

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from proxy.core.checks.vendor import HIDDEN, decode_data, standard_keys
-from proxy.core.findings import Severity
+from ocppscope.proxy.core.checks.vendor import HIDDEN, decode_data, standard_keys
+from ocppscope.proxy.core.findings import Severity
+
 from tests.traffic import Wire, analyze, hits, rules
 
 LONG_ID = "3f2b8c1e-9d4a-4e7b-a1c5-0b9e8d7f6a51"

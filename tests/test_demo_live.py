@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from proxy.capture.reader import read_capture
-from proxy.core.events import Message
-from proxy.demo.live import run_live_demo
-from proxy.demo.scenarios import DEMO_AUTHORIZATION_KEY
+from ocppscope.proxy.capture.reader import read_capture
+from ocppscope.proxy.core.events import Message
+from ocppscope.proxy.demo.live import run_live_demo
+from ocppscope.proxy.demo.scenarios import DEMO_AUTHORIZATION_KEY
 
 
 async def test_live_demo_relays_the_session_and_reports_its_faults(tmp_path: Path) -> None:

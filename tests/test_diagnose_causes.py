@@ -22,19 +22,19 @@ from ocpp.v16 import ChargePoint as ChargePoint16
 from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
 from ocpp.v16.enums import Action
+from ocppscope.proxy.capture import CaptureWriter, read_capture
+from ocppscope.proxy.core.events import ConnectionClosed as Closed
+from ocppscope.proxy.core.events import ConnectionOpened, Event
+from ocppscope.proxy.demo.backend import BackendBehaviour, start_central_system
+from ocppscope.proxy.demo.chargers import Charger16, charger_connection
+from ocppscope.proxy.demo.clock import now_iso
+from ocppscope.proxy.demo.scenarios import SCENARIOS, run_charge_point
+from ocppscope.proxy.diagnose import DiagnoseOptions, Diagnosis, diagnose
+from ocppscope.proxy.engine import open_proxy
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from proxy.capture import CaptureWriter, read_capture
-from proxy.core.events import ConnectionClosed as Closed
-from proxy.core.events import ConnectionOpened, Event
-from proxy.demo.backend import BackendBehaviour, start_central_system
-from proxy.demo.chargers import Charger16, charger_connection
-from proxy.demo.clock import now_iso
-from proxy.demo.scenarios import SCENARIOS, run_charge_point
-from proxy.diagnose import DiagnoseOptions, Diagnosis, diagnose
-from proxy.engine import open_proxy
 from tests.engine_support import ocppscope_home  # noqa: F401
 
 pytestmark = [pytest.mark.usefixtures("ocppscope_home"), pytest.mark.timeout(60)]

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from proxy.cli import main
+from ocppscope.proxy.cli import main
 
 CAPTURES = Path(__file__).resolve().parents[1] / "captures"
 

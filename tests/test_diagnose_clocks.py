@@ -8,13 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
+from ocppscope.proxy.capture.reader import read_capture
+from ocppscope.proxy.cli import main
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Message
+from ocppscope.proxy.diagnose import DiagnoseOptions, Diagnosis, diagnose
+from ocppscope.proxy.diagnose.clock import ClockWatch
+from ocppscope.proxy.diagnose.report_text import render
 
-from proxy.capture.reader import read_capture
-from proxy.cli import main
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Message
-from proxy.diagnose import DiagnoseOptions, Diagnosis, diagnose
-from proxy.diagnose.clock import ClockWatch
-from proxy.diagnose.report_text import render
 from tests.engine_support import ocppscope_home  # noqa: F401
 from tests.test_diagnose_causes import record_with_central, scenario
 

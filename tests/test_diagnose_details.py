@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, Ping
-from proxy.diagnose import DiagnoseOptions, diagnose
-from proxy.diagnose.clock import ClockWatch
-from proxy.diagnose.settings import revealed
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, Ping
+from ocppscope.proxy.diagnose import DiagnoseOptions, diagnose
+from ocppscope.proxy.diagnose.clock import ClockWatch
+from ocppscope.proxy.diagnose.settings import revealed
 
 T0 = 1_700_000_000.0
 

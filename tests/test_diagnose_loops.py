@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 from ocpp.v16 import call as call16
+from ocppscope.proxy.core.events import ConnectionClosed, Event
+from ocppscope.proxy.demo.backend import BackendBehaviour
+from ocppscope.proxy.demo.chargers import Charger16, charger_connection
+from ocppscope.proxy.diagnose import DiagnoseOptions, diagnose
+from ocppscope.proxy.diagnose.report_text import render
 
-from proxy.core.events import ConnectionClosed, Event
-from proxy.demo.backend import BackendBehaviour
-from proxy.demo.chargers import Charger16, charger_connection
-from proxy.diagnose import DiagnoseOptions, diagnose
-from proxy.diagnose.report_text import render
 from tests.engine_support import ocppscope_home  # noqa: F401
 from tests.test_diagnose_causes import Play, boot, kinds, ranked, record_with_central, status
 

@@ -9,12 +9,11 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
-
-from proxy.capture import CaptureWriter, read_events
-from proxy.cli import main
-from proxy.core.events import Direction, Event, Message
-from proxy.diff import diff_events
-from proxy.diff.compare import DiffOptions
+from ocppscope.proxy.capture import CaptureWriter, read_events
+from ocppscope.proxy.cli import main
+from ocppscope.proxy.core.events import Direction, Event, Message
+from ocppscope.proxy.diff import diff_events
+from ocppscope.proxy.diff.compare import DiffOptions
 
 CAPTURES = Path(__file__).resolve().parents[1] / "captures"
 CLEAN = CAPTURES / "clean-ocpp16.jsonl"

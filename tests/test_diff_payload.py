@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from proxy.diff.paths import PathError, format_path, parse
-from proxy.diff.payload import IgnoreRules, compare
+from ocppscope.proxy.diff.paths import PathError, format_path, parse
+from ocppscope.proxy.diff.payload import IgnoreRules, compare
 
 
 @pytest.mark.parametrize(("pattern", "path", "action", "matches"), [

@@ -7,11 +7,11 @@ import base64
 import json
 
 import pytest
+from ocppscope.proxy.cli import main
+from ocppscope.proxy.endpoint.forward import plan_endpoint
+from ocppscope.proxy.errors import OcppscopeError
+from ocppscope.proxy.profiles.values import check_value
 
-from proxy.cli import main
-from proxy.endpoint.forward import plan_endpoint
-from proxy.errors import OcppscopeError
-from proxy.profiles.values import check_value
 from tests.test_profile_support import bundled
 
 

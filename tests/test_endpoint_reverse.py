@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from ocppscope.proxy.capture.writer import CaptureWriter
+from ocppscope.proxy.cli import main
+from ocppscope.proxy.core.events import ConnectionOpened, Direction, Event, Message, TlsInfo
+from ocppscope.proxy.endpoint.reverse import Actual, differences, rebuild_url
 
-from proxy.capture.writer import CaptureWriter
-from proxy.cli import main
-from proxy.core.events import ConnectionOpened, Direction, Event, Message, TlsInfo
-from proxy.endpoint.reverse import Actual, differences, rebuild_url
 from tests.test_profile_support import bundled
 
 BOOT = {"chargePointVendor": "Ecotap", "chargePointModel": "DC60", "chargePointSerialNumber": "1891351"}

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ocppscope.addons.capture import OcppCapture
+from ocppscope.proxy.capture import read_capture
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, Ping
+from ocppscope.proxy.engine import open_proxy
 from websockets.exceptions import InvalidStatus
 
-from addons.capture import OcppCapture
-from proxy.capture import read_capture
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, Ping
-from proxy.engine import open_proxy
 from tests import engine_support
 from tests.engine_support import Backend, BackendConnection, basic, connect_direct
 

@@ -86,7 +86,7 @@ async def _first_line(process: asyncio.subprocess.Process) -> bytes:
 
 
 def ocppscope(*args: str) -> list[str]:
-    return [sys.executable, "-m", "proxy", *args]
+    return [sys.executable, "-m", "ocppscope", *args]
 
 
 async def heartbeats(url: str, count: int, **options: object) -> list[str]:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from mitmproxy import contentviews
 from mitmproxy.test import taddons, tflow
 from mitmproxy.websocket import WebSocketMessage
+from ocppscope.addons.compat import MITMPROXY_MAJOR
+from ocppscope.addons.contentview import OcppContentView, priority
+from ocppscope.addons.inspector import FINDINGS_KEY
 from wsproto.frame_protocol import Opcode
-
-from addons.compat import MITMPROXY_MAJOR
-from addons.contentview import OcppContentView, priority
-from addons.inspector import FINDINGS_KEY
 
 
 def _flow_with(*frames: bytes) -> object:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
-from proxy.engine.lograte import RepeatLimit
+from ocppscope.proxy.engine.lograte import RepeatLimit
 
 
 def _logger(limit: RepeatLimit) -> tuple[logging.Logger, io.StringIO]:

@@ -9,16 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ocppscope.addons.capture import OcppCapture
+from ocppscope.proxy.capture import read_capture
+from ocppscope.proxy.core.analyzer import Analyzer
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.events import ConnectionOpened, Message
+from ocppscope.proxy.core.findings import Severity
+from ocppscope.proxy.demo.backend import start_central_system
+from ocppscope.proxy.demo.scenarios import SCENARIOS, run_charge_point
+from ocppscope.proxy.engine import RunningProxy, open_proxy
 
-from addons.capture import OcppCapture
-from proxy.capture import read_capture
-from proxy.core.analyzer import Analyzer
-from proxy.core.checks import default_checkers
-from proxy.core.events import ConnectionOpened, Message
-from proxy.core.findings import Severity
-from proxy.demo.backend import start_central_system
-from proxy.demo.scenarios import SCENARIOS, run_charge_point
-from proxy.engine import RunningProxy, open_proxy
 from tests import engine_support
 
 ocppscope_home = engine_support.ocppscope_home  # the session's own config directory, as a fixture

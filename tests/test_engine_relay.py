@@ -11,15 +11,15 @@ import logging
 import ssl
 
 import pytest
+from ocppscope.proxy.core.analyzer import Checker, Context, Inspection
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.connection import Connection
+from ocppscope.proxy.core.events import ConnectionClosed as Closed
+from ocppscope.proxy.core.events import ConnectionOpened, Direction, Event, Message, Ping
+from ocppscope.proxy.engine import CallbackListener, open_proxy
+from ocppscope.proxy.engine.ca import ensure_ca
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from proxy.core.analyzer import Checker, Context, Inspection
-from proxy.core.checks import default_checkers
-from proxy.core.connection import Connection
-from proxy.core.events import ConnectionClosed as Closed
-from proxy.core.events import ConnectionOpened, Direction, Event, Message, Ping
-from proxy.engine import CallbackListener, open_proxy
-from proxy.engine.ca import ensure_ca
 from tests import engine_support
 from tests.engine_support import (
     Backend,

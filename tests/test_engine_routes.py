@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from ocppscope.proxy.engine import EngineConfig, ProxyEngine, Rewrite, Route, Upstream, open_proxy
+from ocppscope.proxy.engine.routes import charger_urls
+from ocppscope.proxy.errors import OcppscopeError
 
-from proxy.engine import EngineConfig, ProxyEngine, Rewrite, Route, Upstream, open_proxy
-from proxy.engine.routes import charger_urls
-from proxy.errors import OcppscopeError
 from tests import engine_support
 from tests.engine_support import Backend, connect_direct, record_only
 

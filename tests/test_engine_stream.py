@@ -9,10 +9,9 @@ import os
 import threading
 
 import pytest
-
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Message, Ping
-from proxy.engine import stream
-from proxy.engine.stream import EventStream, decode_batches
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Message, Ping
+from ocppscope.proxy.engine import stream
+from ocppscope.proxy.engine.stream import EventStream, decode_batches
 
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux
 

@@ -21,8 +21,8 @@ from xml.etree import ElementTree as ET
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from ocppscope.proxy.cli import main
 
-from proxy.cli import main
 from tests import fuzzing
 
 PROFILE_OPTIONS = ([], [], ["--profile", "ac-wallbox"], ["--profile", "ecotap-cpa"], ["--no-profiles"])
@@ -97,7 +97,7 @@ def test_hostile_frames_through_the_real_cli_on_a_terminal_that_only_knows_ascii
     path.write_bytes(written.data)
     environment = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONIOENCODING": "ascii", "PYTHONUTF8": "0"}
     for report_format in ("text", "json", "junit"):
-        done = subprocess.run([sys.executable, "-m", "proxy", "check", "--format", report_format, str(path)],
+        done = subprocess.run([sys.executable, "-m", "ocppscope", "check", "--format", report_format, str(path)],
                               capture_output=True, env=environment, timeout=120, check=False)
         assert done.returncode in (0, 1), done.stderr.decode("utf-8", "replace")
         if report_format == "json":

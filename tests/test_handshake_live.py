@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ocppscope.proxy.core.findings import Finding
+from ocppscope.proxy.engine import RunningProxy, open_proxy
 from websockets.exceptions import InvalidHandshake, InvalidStatus, NegotiationError
 
-from proxy.core.findings import Finding
-from proxy.engine import RunningProxy, open_proxy
 from tests import engine_support
 from tests.engine_support import (
     Backend,

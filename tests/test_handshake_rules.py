@@ -8,10 +8,9 @@ from __future__ import annotations
 import base64
 
 import pytest
-
-from proxy.core.analyzer import Analyzer
-from proxy.core.checks.handshake import handshake_checkers, offered_subprotocols
-from proxy.core.events import (
+from ocppscope.proxy.core.analyzer import Analyzer
+from ocppscope.proxy.core.checks.handshake import handshake_checkers, offered_subprotocols
+from ocppscope.proxy.core.events import (
     AuthSummary,
     ConnectionClosed,
     ConnectionOpened,
@@ -20,7 +19,7 @@ from proxy.core.events import (
     Message,
     TlsInfo,
 )
-from proxy.core.findings import Finding, Severity
+from ocppscope.proxy.core.findings import Finding, Severity
 
 TLS = TlsInfo(version="TLSv1.3")
 KEY_HEX = "0001020304050607FFFFFFFFFFFFFFFFFFFFFFFF"

@@ -8,12 +8,12 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+from ocppscope.proxy.core.analyzer import Analyzer
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.events import ConnectionOpened
+from ocppscope.proxy.engine import open_proxy
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
-from proxy.core.analyzer import Analyzer
-from proxy.core.checks import default_checkers
-from proxy.core.events import ConnectionOpened
-from proxy.engine import open_proxy
 from tests import engine_support
 from tests.engine_support import Backend, connect_direct, record_only
 

@@ -6,9 +6,9 @@ import json
 import uuid
 
 import pytest
+from ocppscope.proxy.core.findings import Severity
+from ocppscope.proxy.diagnose import diagnose
 
-from proxy.core.findings import Severity
-from proxy.diagnose import diagnose
 from tests.traffic import Wire, analyze, hits
 
 ANSWER = '[3,"{}",{{"currentTime":"2024-01-01T00:00:00Z"}}]'

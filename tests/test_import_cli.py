@@ -6,10 +6,9 @@ from pathlib import Path
 
 import orjson
 import pytest
-
-from proxy.capture import read_capture
-from proxy.cli import main
-from proxy.core.events import ConnectionOpened, Message
+from ocppscope.proxy.capture import read_capture
+from ocppscope.proxy.cli import main
+from ocppscope.proxy.core.events import ConnectionOpened, Message
 
 DATA = Path(__file__).parent / "data"
 LOGS = DATA / "logs"

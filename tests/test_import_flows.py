@@ -22,11 +22,11 @@ from mitmproxy import http
 from mitmproxy.io import FlowReader, FlowWriter
 from mitmproxy.test import tflow
 from ocpp.v16 import call as call16
+from ocppscope.proxy.capture import ReadReport, read_events
+from ocppscope.proxy.capture.sources import detect_format
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, header
+from ocppscope.proxy.demo.backend import BackendBehaviour, start_central_system
 
-from proxy.capture import ReadReport, read_events
-from proxy.capture.sources import detect_format
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, header
-from proxy.demo.backend import BackendBehaviour, start_central_system
 from tests import engine_support
 from tests.engine_support import basic
 from tests.pcap_support import charger_session, close_of, connections, frames_of
@@ -188,7 +188,7 @@ def test_a_damaged_flow_file_is_unusable_input_not_a_crash(tmp_path: Path) -> No
     (tmp_path / "cut.flows").write_bytes(data[: len(data) // 2])
     (tmp_path / "garbage.flows").write_bytes(b"12:7:request;0:~}" + b"\x00" * 40)
     for name in ("cut.flows", "garbage.flows"):
-        result = subprocess.run([sys.executable, "-m", "proxy", "check", str(tmp_path / name)], cwd=ROOT,
+        result = subprocess.run([sys.executable, "-m", "ocppscope", "check", str(tmp_path / name)], cwd=ROOT,
                                 capture_output=True, text=True, timeout=60)
         assert result.returncode == 2, result.stderr
         assert f"{tmp_path / name}: not a readable mitmproxy flow file" in result.stderr
@@ -196,7 +196,7 @@ def test_a_damaged_flow_file_is_unusable_input_not_a_crash(tmp_path: Path) -> No
 
 def test_a_flow_file_that_cannot_be_written_is_an_error_before_anything_listens(tmp_path: Path) -> None:
     target = tmp_path / "no-such-folder" / "run.flows"
-    result = subprocess.run([sys.executable, "-m", "proxy", "proxy", "--upstream", "ws://127.0.0.1:9",
+    result = subprocess.run([sys.executable, "-m", "ocppscope", "proxy", "--upstream", "ws://127.0.0.1:9",
                              "--listen", "127.0.0.1:0", "--save-flows", str(target)],
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import orjson
 import pytest
-
-from proxy.capture import ReadReport, SourceError, detect_format, read_events
-from proxy.core.analyzer import Analyzer, AnalyzerOptions
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, Ping
+from ocppscope.proxy.capture import ReadReport, SourceError, detect_format, read_events
+from ocppscope.proxy.core.analyzer import Analyzer, AnalyzerOptions
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, Ping
 
 LOGS = Path(__file__).parent / "data" / "logs"
 

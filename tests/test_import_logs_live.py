@@ -15,12 +15,11 @@ import websockets
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action, RegistrationStatus
-
-from proxy.capture import ReadReport, detect_format, read_events
-from proxy.core.analyzer import Analyzer
-from proxy.core.checks import default_checkers
-from proxy.core.events import ConnectionOpened, Direction, Message
-from proxy.core.findings import Severity
+from ocppscope.proxy.capture import ReadReport, detect_format, read_events
+from ocppscope.proxy.core.analyzer import Analyzer
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.events import ConnectionOpened, Direction, Message
+from ocppscope.proxy.core.findings import Severity
 
 _TIMEOUT = 20.0
 

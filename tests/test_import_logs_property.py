@@ -21,12 +21,11 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from proxy.capture import ReadReport, read_events
-from proxy.core.analyzer import Analyzer
-from proxy.core.checks import default_checkers
-from proxy.core.events import Message
-from proxy.core.findings import Severity
+from ocppscope.proxy.capture import ReadReport, read_events
+from ocppscope.proxy.core.analyzer import Analyzer
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.events import Message
+from ocppscope.proxy.core.findings import Severity
 
 T0 = 1_709_280_000.0  # 2024-03-01T08:00:00Z
 

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import orjson
 import pytest
-
-from proxy.capture import ReadReport, detect_format, read_events
-from proxy.core.analyzer import Analyzer, AnalyzerOptions
-from proxy.core.checks import default_checkers
-from proxy.core.events import ConnectionOpened, Direction, Event, Message
-from proxy.core.findings import Finding
+from ocppscope.proxy.capture import ReadReport, detect_format, read_events
+from ocppscope.proxy.core.analyzer import Analyzer, AnalyzerOptions
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.events import ConnectionOpened, Direction, Event, Message
+from ocppscope.proxy.core.findings import Finding
 
 LOGS = Path(__file__).parent / "data" / "logs"
 FROM_CHARGER, FROM_BACKEND = Direction.FROM_CHARGER, Direction.FROM_BACKEND
@@ -195,7 +194,7 @@ def test_absurd_times_beyond_the_named_ones_are_counted(tmp_path: Path) -> None:
 
 
 def test_every_log_format_is_documented_with_an_example_line() -> None:
-    from proxy.capture.logs import LOG_FORMATS
+    from ocppscope.proxy.capture.logs import LOG_FORMATS
 
     docs = (Path(__file__).parent.parent / "docs" / "capture-format.md").read_text(encoding="utf-8")
     section = docs[docs.index("\n## Logs\n"):]

@@ -20,15 +20,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from ocppscope.proxy.capture import ReadReport, SourceError, read_events
+from ocppscope.proxy.capture.pcap import TLS_KEYLOG_ENV, TSHARK_ENV
+from ocppscope.proxy.core.analyzer import Analyzer, AnalyzerOptions
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.events import ConnectionOpened, Direction, Event, Message, Ping, header
+from ocppscope.proxy.demo.backend import BackendBehaviour, start_central_system
+from ocppscope.proxy.engine import open_proxy
 from websockets.exceptions import InvalidStatus
 
-from proxy.capture import ReadReport, SourceError, read_events
-from proxy.capture.pcap import TLS_KEYLOG_ENV, TSHARK_ENV
-from proxy.core.analyzer import Analyzer, AnalyzerOptions
-from proxy.core.checks import default_checkers
-from proxy.core.events import ConnectionOpened, Direction, Event, Message, Ping, header
-from proxy.demo.backend import BackendBehaviour, start_central_system
-from proxy.engine import open_proxy
 from tests import engine_support
 from tests.engine_support import Backend, basic, close_frame, raw_upgrade, tls_backend
 from tests.pcap_support import (
@@ -52,7 +52,7 @@ HANDSHAKE_RULES = ("auth.", "handshake.", "identity.")
 
 
 def ocppscope(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "proxy", *args], cwd=ROOT, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ocppscope", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
 
 

@@ -1,6 +1,6 @@
 """Every command that reads traffic takes its inputs one way: files, folders, glob patterns, ``-`` and FIFOs.
 
-Each command runs as ``python -m proxy …`` in its own process, on real files: a folder holding two bundled
+Each command runs as ``python -m ocppscope …`` in its own process, on real files: a folder holding two bundled
 captures, a note that is not traffic and a subfolder; the same captures as a glob pattern the shell left
 alone; one capture piped into standard input; and one written into a FIFO by a thread (a command that opened
 the FIFO twice would hang there: every wait is bounded).
@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from proxy.capture import read_capture
-from proxy.core.events import Message
-from proxy.demo.backend import CentralSystem
-from proxy.demo.scenarios import SCENARIOS
+from ocppscope.proxy.capture import read_capture
+from ocppscope.proxy.core.events import Message
+from ocppscope.proxy.demo.backend import CentralSystem
+from ocppscope.proxy.demo.scenarios import SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPTURES = ROOT / "captures"
@@ -47,7 +46,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def ocppscope(*args: str, stdin: bytes | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-    return subprocess.run([sys.executable, "-m", "proxy", *args], input=stdin.decode() if stdin else None,
+    return subprocess.run([sys.executable, "-m", "ocppscope", *args], input=stdin.decode() if stdin else None,
                           capture_output=True, text=True, timeout=COMMAND_SECONDS, cwd=cwd, env=env,
                           stdin=None if stdin else subprocess.DEVNULL)
 
@@ -308,7 +307,7 @@ def test_log_timezone_moves_the_times_read(tmp_path: Path) -> None:
 
 def test_the_terminal_ui_gets_logs_read_in_the_zone_given(tmp_path: Path) -> None:
     # The UI opens its files by name: a log read with --log-timezone reaches it as a capture read in that zone.
-    from proxy.capture.inputs import Inputs, file_paths
+    from ocppscope.proxy.capture.inputs import Inputs, file_paths
 
     log = tmp_path / "charger.log"
     log.write_text(LOG, encoding="utf-8")

@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 from ocpp.v16 import call as call16
+from ocppscope.proxy.demo.backend import BackendBehaviour, CentralSystem
+from ocppscope.proxy.demo.chargers import Charger16, charger_connection
 
-from proxy.demo.backend import BackendBehaviour, CentralSystem
-from proxy.demo.chargers import Charger16, charger_connection
 from tests import engine_support
 from tests.test_engine_cli import command, ocppscope
 

@@ -18,9 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from proxy.demo.backend import CentralSystem
-from proxy.demo.scenarios import SCENARIOS
+from ocppscope.proxy.demo.backend import CentralSystem
+from ocppscope.proxy.demo.scenarios import SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -69,7 +68,7 @@ def _port_free(port: int) -> bool:
 
 
 async def _run(line: str, cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
-    program = shlex.quote(sys.executable) + " -m proxy"
+    program = shlex.quote(sys.executable) + " -m ocppscope"
     shell = re.sub(r"^\S*ocppscope\b", program, line)
     process = await asyncio.create_subprocess_shell(shell, cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE,
                                                     stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL)

@@ -25,7 +25,7 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = CAPTURES / "demo-session.jsonl"
 IN_ROOT = f"cd {shlex.quote(str(ROOT))} && export TERM=xterm-256color && "
-REPLAY = f"{shlex.quote(sys.executable)} -m proxy replay"
+REPLAY = f"{shlex.quote(sys.executable)} -m ocppscope replay"
 
 
 async def _replay(name: str, command: str, *expected: str) -> None:

@@ -11,9 +11,8 @@ from typing import Any
 import fastjsonschema
 import orjson
 import pytest
-
-from proxy.capture import CaptureWriter, ReadReport, SourceError, export_to_oot, read_capture, read_events
-from proxy.capture.oot import (
+from ocppscope.proxy.capture import CaptureWriter, ReadReport, SourceError, export_to_oot, read_capture, read_events
+from ocppscope.proxy.capture.oot import (
     LOSS_BINARY,
     LOSS_CALLRESULTERROR,
     LOSS_EMPTY_CONNECTION,
@@ -24,7 +23,7 @@ from proxy.capture.oot import (
     consumer_view,
     oot_records,
 )
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, Ping
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, Ping
 
 OOT = Path(__file__).parent / "data" / "open-ocpp-trace"
 FIXTURES = sorted(path.name for path in (OOT / "fixtures").iterdir() if path.is_dir())

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
-from proxy.core.analyzer import Analyzer
-from proxy.core.checks.lifecycle import LifecycleChecker, close_words, describe_close
-from proxy.core.connection import Connection
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, Ping
-from proxy.core.findings import Finding
+from ocppscope.proxy.core.analyzer import Analyzer
+from ocppscope.proxy.core.checks.lifecycle import LifecycleChecker, close_words, describe_close
+from ocppscope.proxy.core.connection import Connection
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, Ping
+from ocppscope.proxy.core.findings import Finding
 
 
 def opened(conn_id: str, at: float, charger: str = "CP01", status: int = 101) -> ConnectionOpened:

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 from mitmproxy.version import VERSION
-
-from addons.compat import MITMPROXY_MAJOR
+from ocppscope.addons.compat import MITMPROXY_MAJOR
 
 ROOT = Path(__file__).resolve().parents[1]
 MITMDUMP = str(Path(sys.executable).parent / "mitmdump")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ocppscope.proxy.capture.sources import read_events
+from ocppscope.proxy.capture.writer import CaptureWriter
 
-from proxy.capture.sources import read_events
-from proxy.capture.writer import CaptureWriter
 from tests.test_profile_support import change, checker
 from tests.traffic import Wire, analyze
 

@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-
-from proxy.cli import main
-from proxy.profiles import add_profile_arguments, profile_checker_from_args
+from ocppscope.proxy.cli import main
+from ocppscope.proxy.profiles import add_profile_arguments, profile_checker_from_args
 
 
 @pytest.fixture(autouse=True)
@@ -64,7 +63,7 @@ def test_lint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_lint_bundled_files(capsys: pytest.CaptureFixture[str]) -> None:
-    from proxy.profiles.loader import BUNDLED_DIR
+    from ocppscope.proxy.profiles.loader import BUNDLED_DIR
 
     files = sorted(str(p) for p in BUNDLED_DIR.glob("*.toml"))
     assert main(["profiles", "lint", *files]) == 0

@@ -4,8 +4,8 @@ the ECClite User Guide), triggered by real traffic, and the documents' own corre
 from __future__ import annotations
 
 import pytest
+from ocppscope.proxy.core.events import ConnectionOpened, TlsInfo
 
-from proxy.core.events import ConnectionOpened, TlsInfo
 from tests.test_profile_support import boot, call, change, only, reported, rules_of, run
 from tests.traffic import Wire, analyze
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
+from ocppscope.proxy.profiles.loader import ProfileLibrary
 
-from proxy.profiles.loader import ProfileLibrary
 from tests.test_profile_support import call, change, only, reported, rules_of, run
 from tests.traffic import Wire
 

@@ -6,11 +6,10 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
-
-from proxy.profiles.lint import lint_file
-from proxy.profiles.loader import BUNDLED_DIR, ProfileFile, ProfileLibrary
-from proxy.profiles.options import profile_checker
-from proxy.profiles.tomlfile import ProfileError, SourceMap, read_toml
+from ocppscope.proxy.profiles.lint import lint_file
+from ocppscope.proxy.profiles.loader import BUNDLED_DIR, ProfileFile, ProfileLibrary
+from ocppscope.proxy.profiles.options import profile_checker
+from ocppscope.proxy.profiles.tomlfile import ProfileError, SourceMap, read_toml
 
 
 def _library(tmp_path: Path, **files: str) -> ProfileLibrary:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ocppscope.proxy.errors import OcppscopeError
+from ocppscope.proxy.profiles.loader import read_mapping_file
+from ocppscope.proxy.profiles.selection import ProfileSelector, parse_mapping_arg
+from ocppscope.proxy.profiles.tomlfile import ProfileError
 
-from proxy.errors import OcppscopeError
-from proxy.profiles.loader import read_mapping_file
-from proxy.profiles.selection import ProfileSelector, parse_mapping_arg
-from proxy.profiles.tomlfile import ProfileError
 from tests.test_profile_support import boot, bundled, change, checker, only, rules_of, run
 from tests.traffic import Wire, analyze
 
@@ -109,7 +109,7 @@ def test_renamed_charger_keeps_its_profile() -> None:
 def test_user_profile_is_never_detected(tmp_path: Path) -> None:
     (tmp_path / "my-evc5.toml").write_text('title = "relaxed"\nextends = "ecotap-evc5"\n'
                                            '[keys.com_OCPPID]\nmax_length = 40\n')
-    from proxy.profiles.loader import ProfileLibrary
+    from ocppscope.proxy.profiles.loader import ProfileLibrary
 
     profiles = ProfileLibrary([tmp_path], include_user=False).all()
     found = run(None, lambda w: boot(w, vendor="Ecotap", model="DC60", serial="1891351"), profiles=profiles)

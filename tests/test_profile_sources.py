@@ -10,14 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ocppscope.proxy.core.events import ConnectionOpened
+from ocppscope.proxy.core.findings import Severity
+from ocppscope.tui.app import OcppscopeApp
+from ocppscope.tui.session import ReplaySession
 
-from proxy.core.events import ConnectionOpened
-from proxy.core.findings import Severity
 from tests.test_profile_support import boot, call, checker, only, reported, rules_of, run, send
 from tests.traffic import Wire, analyze
 from tests.tui_support import session_events, write_capture
-from tui.app import OcppscopeApp
-from tui.session import ReplaySession
 
 
 @pytest.mark.parametrize("answer", [{"status": "NotImplemented"}, {"status": "Rejected"}])

@@ -13,11 +13,12 @@ from functools import cache
 from itertools import count
 from typing import Any
 
-from proxy.core.findings import Finding
-from proxy.profiles.checker import ProfileChecker
-from proxy.profiles.loader import ProfileLibrary
-from proxy.profiles.model import Profile
-from proxy.profiles.selection import ProfileSelector, parse_mapping_arg
+from ocppscope.proxy.core.findings import Finding
+from ocppscope.proxy.profiles.checker import ProfileChecker
+from ocppscope.proxy.profiles.loader import ProfileLibrary
+from ocppscope.proxy.profiles.model import Profile
+from ocppscope.proxy.profiles.selection import ProfileSelector, parse_mapping_arg
+
 from tests.traffic import Wire, analyze
 
 PROFILE_AREAS = ("profile.", "config.", "limit.")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from ocppscope.proxy.profiles.formats import ecotap_endpoint_problems, parse_ecotap_endpoint
+from ocppscope.proxy.profiles.ranges import parse_ranges
+from ocppscope.proxy.profiles.values import check_value, option_value, shown
 
-from proxy.profiles.formats import ecotap_endpoint_problems, parse_ecotap_endpoint
-from proxy.profiles.ranges import parse_ranges
-from proxy.profiles.values import check_value, option_value, shown
 from tests.test_profile_support import bundled
 
 

@@ -35,7 +35,7 @@ def _idle_drop(w: Wire, ping_interval: str | None = None, pings: bool = False) -
     if ping_interval is not None:
         change(w, "WebSocketPingInterval", ping_interval)
     if pings:
-        from proxy.core.events import Direction, Ping
+        from ocppscope.proxy.core.events import Direction, Ping
 
         w.events.append(Ping(w.conn_id, w.time + 30, Direction.FROM_BACKEND, seq=w.seq + 1))
         w.seq += 1

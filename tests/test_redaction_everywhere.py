@@ -15,24 +15,24 @@ from pathlib import Path
 
 import orjson
 import pytest
+from ocppscope.addons.console import OcppConsole
+from ocppscope.proxy.capture import CaptureWriter, read_capture
+from ocppscope.proxy.capture.redact import Redactor
+from ocppscope.proxy.cli import main
+from ocppscope.proxy.core.analyzer import Analyzer, Inspection
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message
+from ocppscope.proxy.profiles.options import profile_checker
+from ocppscope.proxy.stream.server import StreamServer
+from ocppscope.proxy.stream.wire import batch_lines
+from ocppscope.tui.describe import findings_table, frame_body, handshake_view, row_title
+from ocppscope.tui.index import FrameIndex
+from ocppscope.tui.loader import ReplayLoader
+from ocppscope.tui.rows import RowPainter
 from rich.console import Console
 from websockets.asyncio.client import connect
 
-from addons.console import OcppConsole
-from proxy.capture import CaptureWriter, read_capture
-from proxy.capture.redact import Redactor
-from proxy.cli import main
-from proxy.core.analyzer import Analyzer, Inspection
-from proxy.core.checks import default_checkers
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message
-from proxy.profiles.options import profile_checker
-from proxy.stream.server import StreamServer
-from proxy.stream.wire import batch_lines
 from tests.engine_support import ocppscope_home  # noqa: F401
-from tui.describe import findings_table, frame_body, handshake_view, row_title
-from tui.index import FrameIndex
-from tui.loader import ReplayLoader
-from tui.rows import RowPainter
 
 pytestmark = [pytest.mark.usefixtures("ocppscope_home"), pytest.mark.timeout(120)]
 
@@ -249,7 +249,7 @@ def test_a_flow_saved_for_mitmproxy_holds_no_secret() -> None:
 
 
 def test_captures_and_exports_are_readable_by_their_owner_only(tmp_path: Path) -> None:
-    from addons.capture import OcppCapture
+    from ocppscope.addons.capture import OcppCapture
 
     old = os.umask(0o022)
     try:
@@ -281,9 +281,9 @@ def test_a_stream_token_the_user_set_is_not_echoed(monkeypatch: pytest.MonkeyPat
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     import argparse
 
-    from proxy.stream.addon import announce
-    from proxy.stream.options import stream_setup
-    from proxy.stream.wire import TOKEN_ENV
+    from ocppscope.proxy.stream.addon import announce
+    from ocppscope.proxy.stream.options import stream_setup
+    from ocppscope.proxy.stream.wire import TOKEN_ENV
 
     monkeypatch.setenv(TOKEN_ENV, "user-chosen-token-123")
     _addons, spec = stream_setup(argparse.Namespace(stream="127.0.0.1:0"), [])

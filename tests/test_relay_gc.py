@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ocppscope.proxy.engine import open_proxy
+from ocppscope.proxy.engine.relaygc import Action, GcPolicy
 
-from proxy.engine import open_proxy
-from proxy.engine.relaygc import Action, GcPolicy
 from tests import engine_support
 from tests.engine_support import Backend, connect_direct
 from tests.test_engine_cli import command, ocppscope

@@ -19,21 +19,21 @@ from typing import Any
 
 import pytest
 from ocpp.v16 import call as call16
+from ocppscope.proxy.capture import read_events
+from ocppscope.proxy.cli import main
+from ocppscope.proxy.core.events import ConnectionOpened, Direction, Event, Message
+from ocppscope.proxy.core.findings import Finding
+from ocppscope.proxy.demo.backend import BackendBehaviour, start_central_system
+from ocppscope.proxy.demo.chargers import Charger16, charger_connection
+from ocppscope.proxy.demo.scenarios import AUTH_PASSWORD, SCENARIOS, clean_ocpp16
+from ocppscope.proxy.diff import diff_events
+from ocppscope.proxy.diff.compare import DiffOptions
+from ocppscope.proxy.replay.backend import BackendReplay
+from ocppscope.proxy.replay.charger import ChargerTarget, ReplayError, ReplayRun, replay_chargers
+from ocppscope.proxy.replay.plan import build_scripts
+from ocppscope.proxy.replay.session import ReplayOptions
 from websockets.asyncio.server import ServerConnection, serve
 
-from proxy.capture import read_events
-from proxy.cli import main
-from proxy.core.events import ConnectionOpened, Direction, Event, Message
-from proxy.core.findings import Finding
-from proxy.demo.backend import BackendBehaviour, start_central_system
-from proxy.demo.chargers import Charger16, charger_connection
-from proxy.demo.scenarios import AUTH_PASSWORD, SCENARIOS, clean_ocpp16
-from proxy.diff import diff_events
-from proxy.diff.compare import DiffOptions
-from proxy.replay.backend import BackendReplay
-from proxy.replay.charger import ChargerTarget, ReplayError, ReplayRun, replay_chargers
-from proxy.replay.plan import build_scripts
-from proxy.replay.session import ReplayOptions
 from tests.engine_support import ocppscope_home  # noqa: F401
 
 pytestmark = [pytest.mark.usefixtures("ocppscope_home"), pytest.mark.timeout(60)]

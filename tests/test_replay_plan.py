@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from proxy.capture import read_events
-from proxy.core.events import Direction
-from proxy.replay.plan import build_scripts
-from proxy.replay.values import ValueMap
-from proxy.replay.wire import renew, shift_times
+from ocppscope.proxy.capture import read_events
+from ocppscope.proxy.core.events import Direction
+from ocppscope.proxy.replay.plan import build_scripts
+from ocppscope.proxy.replay.values import ValueMap
+from ocppscope.proxy.replay.wire import renew, shift_times
 
 CAPTURES = Path(__file__).resolve().parents[1] / "captures"
 

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ocppscope.proxy.cli import main
+from ocppscope.proxy.demo.scenarios import SCENARIOS
 
-from proxy.cli import main
-from proxy.demo.scenarios import SCENARIOS
 from tests.engine_support import ocppscope_home  # noqa: F401
 from tests.test_replay_live import CLEAN, backend_thread
 

@@ -27,7 +27,7 @@ REPORTS = {
 }
 _RUN = """
 import sys
-from proxy.cli import main
+from ocppscope.proxy.cli import main
 out, inputs = sys.argv[1], sys.argv[2:]
 for name, argv in {reports!r}.items():
     main([*argv, "-o", out + "/" + name, *inputs])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from proxy.core.rulesdoc import load_all_rules, render
+from ocppscope.proxy.core.rulesdoc import load_all_rules, render
 
 ROOT = Path(__file__).resolve().parents[1]
 

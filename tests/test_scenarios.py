@@ -1,7 +1,7 @@
 """Every scenario, played end to end by real ``ocpp`` peers through the recording relay on loopback.
 
 Each test checks that the recording shows what the scenario is for, and that it has the same shape as the
-bundled capture made from it (so ``python -m proxy.demo.record_captures`` reproduces the committed files).
+bundled capture made from it (so ``python -m ocppscope.proxy.demo.record_captures`` reproduces the committed files).
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from proxy.capture.reader import read_capture
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, header
-from proxy.core.payload import timestamp
-from proxy.demo.record_captures import main as record_main
-from proxy.demo.runner import record_scenario, run_scenario
-from proxy.demo.scenarios import AUTH_PASSWORD, CLOCK_AHEAD, SCENARIOS, UNANSWERED_CHARGER_TIMEOUT
+from ocppscope.proxy.capture.reader import read_capture
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, header
+from ocppscope.proxy.core.payload import timestamp
+from ocppscope.proxy.demo.record_captures import main as record_main
+from ocppscope.proxy.demo.runner import record_scenario, run_scenario
+from ocppscope.proxy.demo.scenarios import AUTH_PASSWORD, CLOCK_AHEAD, SCENARIOS, UNANSWERED_CHARGER_TIMEOUT
 
 CAPTURES = Path(__file__).resolve().parents[1] / "captures"
 CP, CS = Direction.FROM_CHARGER, Direction.FROM_BACKEND

@@ -11,14 +11,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from http import HTTPStatus
 
 import pytest
+from ocppscope.proxy.core.events import ConnectionClosed as Closed
+from ocppscope.proxy.core.events import ConnectionOpened, Direction, Event, Message, header
+from ocppscope.proxy.demo.recorder import RecordingRelay
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.http11 import Request, Response
-
-from proxy.core.events import ConnectionClosed as Closed
-from proxy.core.events import ConnectionOpened, Direction, Event, Message, header
-from proxy.demo.recorder import RecordingRelay
 
 Handler = Callable[[ServerConnection], Awaitable[None]]
 LIMIT = 5.0

@@ -11,9 +11,8 @@ from importlib import resources
 from typing import Any
 
 import pytest
-
-from proxy.core.schemacode import compile_predicate
-from proxy.core.schemas import _strict_predicate, schema_for
+from ocppscope.proxy.core.schemacode import compile_predicate
+from ocppscope.proxy.core.schemas import _strict_predicate, schema_for
 
 SCHEMA_DIRS = {"v16": "1.6", "v201": "2.0.1", "v21": "2.1"}
 CASES_PER_SCHEMA = 60

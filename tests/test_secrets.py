@@ -9,11 +9,10 @@ from pathlib import Path
 
 import orjson
 import pytest
-
-from proxy.capture.redact import Redactor
-from proxy.core import secrets
-from proxy.core.secrets import find_secrets, is_masked, looks_secret, may_name_secret, scrub_finding
-from proxy.profiles.loader import BUNDLED_DIR, ProfileLibrary
+from ocppscope.proxy.capture.redact import Redactor
+from ocppscope.proxy.core import secrets
+from ocppscope.proxy.core.secrets import find_secrets, is_masked, looks_secret, may_name_secret, scrub_finding
+from ocppscope.proxy.profiles.loader import BUNDLED_DIR, ProfileLibrary
 
 REFERENCE = Path("/work/shared/reference/ocpp16-config-keys.json")
 SALT = b"secret-names"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from proxy.capture.redact import Redactor
-from proxy.core.events import Direction, Message
-from proxy.core.secrets import find_secrets, frame_secrets
+from ocppscope.proxy.capture.redact import Redactor
+from ocppscope.proxy.core.events import Direction, Message
+from ocppscope.proxy.core.secrets import find_secrets, frame_secrets
 
 DEPTH = 100_000
 

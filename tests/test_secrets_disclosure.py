@@ -8,9 +8,9 @@ from pathlib import Path
 
 import orjson
 import pytest
+from ocppscope.proxy.capture import CaptureWriter, read_capture
+from ocppscope.proxy.core.findings import Finding
 
-from proxy.capture import CaptureWriter, read_capture
-from proxy.core.findings import Finding
 from tests.traffic import Wire, analyze
 
 RULE = "security.secret-disclosed"

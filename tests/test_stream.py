@@ -8,17 +8,17 @@ from typing import Any
 
 import orjson
 import pytest
+from ocppscope.addons.capture import OcppCapture
+from ocppscope.proxy.capture import read_capture
+from ocppscope.proxy.core.events import Direction, Message
+from ocppscope.proxy.demo.chargers import Charger16, charger_connection
+from ocppscope.proxy.diff import diff_events
+from ocppscope.proxy.engine import open_proxy
+from ocppscope.proxy.replay.plan import build_scripts
+from ocppscope.proxy.stream.addon import OcppStream
+from ocppscope.proxy.stream.wire import FINDING, batch_lines, event_line
 from websockets.asyncio.client import connect
 
-from addons.capture import OcppCapture
-from proxy.capture import read_capture
-from proxy.core.events import Direction, Message
-from proxy.demo.chargers import Charger16, charger_connection
-from proxy.diff import diff_events
-from proxy.engine import open_proxy
-from proxy.replay.plan import build_scripts
-from proxy.stream.addon import OcppStream
-from proxy.stream.wire import FINDING, batch_lines, event_line
 from tests.engine_support import Backend, BackendConnection, ocppscope_home  # noqa: F401
 from tests.tui_support import TOKEN, attached, live_proxy, wait_for
 
@@ -122,7 +122,8 @@ async def test_injected_call_to_the_backend_answer_never_reaches_the_charger() -
 
 
 def test_event_lines_are_capture_records() -> None:
-    from proxy.capture.format import decoders
+    from ocppscope.proxy.capture.format import decoders
+
     from tests.tui_support import session_events
 
     for event in session_events():

@@ -6,14 +6,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.engine.hub import Hub
+from ocppscope.proxy.stream.addon import StreamSpec
+from ocppscope.proxy.stream.inject import Injector
+from ocppscope.proxy.stream.injection import ControlServer, RemoteInjection
+from ocppscope.proxy.stream.wire import FINDING, TOKEN_ENV
+from ocppscope.proxy.stream.worker import serve
 
-from proxy.core.checks import default_checkers
-from proxy.engine.hub import Hub
-from proxy.stream.addon import StreamSpec
-from proxy.stream.inject import Injector
-from proxy.stream.injection import ControlServer, RemoteInjection
-from proxy.stream.wire import FINDING, TOKEN_ENV
-from proxy.stream.worker import serve
 from tests.tui_support import TOKEN, attached, session_events, wait_for
 
 pytestmark = pytest.mark.timeout(30)

@@ -12,17 +12,17 @@ from pathlib import Path
 
 import orjson
 import pytest
+from ocppscope.proxy.capture.sources import read_events
+from ocppscope.proxy.check.runner import analyze_events
+from ocppscope.tui.analysis import AnalysisSpec
+from ocppscope.tui.app import OcppscopeApp
+from ocppscope.tui.filters import FilterError
+from ocppscope.tui.keys import KEY_HELP
+from ocppscope.tui.rowlist import FilteredRows
+from ocppscope.tui.screens import DetailScreen, HandshakeScreen, HelpScreen, PromptScreen
+from ocppscope.tui.session import ReplaySession
 
-from proxy.capture.sources import read_events
-from proxy.check.runner import analyze_events
 from tests.tui_support import T0, screen_text, session_events, wait_for, write_capture
-from tui.analysis import AnalysisSpec
-from tui.app import OcppscopeApp
-from tui.filters import FilterError
-from tui.keys import KEY_HELP
-from tui.rowlist import FilteredRows
-from tui.screens import DetailScreen, HandshakeScreen, HelpScreen, PromptScreen
-from tui.session import ReplaySession
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -410,7 +410,7 @@ async def test_a_bad_filter_option_is_reported_not_fatal(capture: Path) -> None:
         await loaded(app, pilot)
         assert app.filter_error is not None and len(app.frame_view.rows) == 12
     with pytest.raises(FilterError):
-        from tui.filters import parse
+        from ocppscope.tui.filters import parse
 
         parse("action ==")
 

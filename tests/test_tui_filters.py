@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ocppscope.proxy.core.events import Direction, Message
+from ocppscope.tui.filters import FilterError, compile_filter, needs_analysis, parse
+from ocppscope.tui.index import KIND_NAMES
+from ocppscope.tui.rowlist import FilteredRows
+from ocppscope.tui.session import ReplaySession
 
-from proxy.core.events import Direction, Message
 from tests.tui_support import session_events, write_capture
-from tui.filters import FilterError, compile_filter, needs_analysis, parse
-from tui.index import KIND_NAMES
-from tui.rowlist import FilteredRows
-from tui.session import ReplaySession
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -144,7 +144,7 @@ def test_filters_on_analysis_wait_for_it_and_retest_rows_named_later(tmp_path: P
 
 
 def test_a_replayed_capture_marks_the_injected_call_and_its_answer(tmp_path: Path) -> None:
-    from tui.rows import RowPainter
+    from ocppscope.tui.rows import RowPainter
 
     events = session_events()
     last = events[-1]
@@ -169,7 +169,7 @@ def test_a_replayed_capture_marks_the_injected_call_and_its_answer(tmp_path: Pat
 
 def test_a_filter_typed_while_a_worker_analyses_ends_as_right_as_one_typed_after(tmp_path: Path) -> None:
     """Several result chunks from the analysis process: each counts its own events, not the total so far."""
-    from tui.analysis import CHUNK_EVENTS
+    from ocppscope.tui.analysis import CHUNK_EVENTS
 
     events = session_events()
     opened, closed = events[0], events[-1]
@@ -206,8 +206,7 @@ def test_a_filter_typed_while_a_worker_analyses_ends_as_right_as_one_typed_after
 
 def test_identity_and_action_columns_grow_with_the_terminal(tmp_path: Path) -> None:
     from msgspec.structs import replace as struct_replace
-
-    from tui.rows import RowPainter
+    from ocppscope.tui.rows import RowPainter
 
     identity = "DE*ABC*E12345678*HPC-CHARGER-NORTH-01"
     events = session_events(charger=identity)

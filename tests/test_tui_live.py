@@ -7,13 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 from ocpp.v16 import call
+from ocppscope.proxy.demo.chargers import Charger16, charger_connection
+from ocppscope.tui.app import OcppscopeApp
+from ocppscope.tui.inject import InjectScreen
+from ocppscope.tui.live import LiveSession
 
-from proxy.demo.chargers import Charger16, charger_connection
 from tests.engine_support import ocppscope_home  # noqa: F401
 from tests.tui_support import TOKEN, live_proxy, screen_text, screen_with, wait_for
-from tui.app import OcppscopeApp
-from tui.inject import InjectScreen
-from tui.live import LiveSession
 
 pytestmark = [pytest.mark.usefixtures("ocppscope_home"), pytest.mark.timeout(90)]
 

@@ -12,15 +12,15 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from ocppscope.proxy.capture.format import encode_event
+from ocppscope.tui.app import OcppscopeApp
+from ocppscope.tui.live import LiveSession
+from ocppscope.tui.widgets.frames import REPAINT_SLICE_LINES, FrameView, QuietScrollBar
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.strip import Strip
 
-from proxy.capture.format import encode_event
 from tests.tui_support import screen_with, session_events, wait_for
-from tui.app import OcppscopeApp
-from tui.live import LiveSession
-from tui.widgets.frames import REPAINT_SLICE_LINES, FrameView, QuietScrollBar
 
 pytestmark = pytest.mark.timeout(60)
 

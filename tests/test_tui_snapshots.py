@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ocppscope.tui.app import OcppscopeApp
+from ocppscope.tui.session import ReplaySession
 
 from tests.tui_support import screen_text, session_events, wait_for, write_capture
-from tui.app import OcppscopeApp
-from tui.session import ReplaySession
 
 pytestmark = pytest.mark.timeout(60)
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "tui"

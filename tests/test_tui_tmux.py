@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 from ocpp.v16 import call
+from ocppscope.proxy.demo.backend import start_central_system
+from ocppscope.proxy.demo.chargers import Charger16, charger_connection
 
-from proxy.demo.backend import start_central_system
-from proxy.demo.chargers import Charger16, charger_connection
 from tests.engine_support import ocppscope_home  # noqa: F401
 
 pytestmark = [
@@ -84,7 +84,7 @@ async def test_proxy_tui_in_a_real_terminal_with_a_real_charge_point() -> None:
     central = await start_central_system()
     port = free_port()
     tmux = Tmux("proxy")
-    command = (f"cd {ROOT} && OCPPSCOPE_HOME={home} TERM=xterm-256color {sys.executable} -m proxy proxy "
+    command = (f"cd {ROOT} && OCPPSCOPE_HOME={home} TERM=xterm-256color {sys.executable} -m ocppscope proxy "
                f"--upstream {central.url} --listen 127.0.0.1:{port} --tui; echo UI-EXITED $?; sleep 30")
     try:
         tmux.start(command)
@@ -118,7 +118,7 @@ async def test_replay_command_in_a_real_terminal() -> None:
     capture = ROOT / "captures" / "demo-session.jsonl"
     tmux = Tmux("replay")
     try:
-        tmux.start(f"cd {ROOT} && TERM=xterm-256color {sys.executable} -m proxy replay {capture}", 100, 30)
+        tmux.start(f"cd {ROOT} && TERM=xterm-256color {sys.executable} -m ocppscope replay {capture}", 100, 30)
         # The status line may trail the rows by a tick: it waits for a repaint put off under a fast stream.
         screen = await tmux.wait_for("replay demo-session.jsonl", "StartTransaction", "all shown", "E1", "35 rows")
         assert "35 rows" in screen.splitlines()[0]
@@ -140,12 +140,12 @@ async def test_tui_attach_to_a_proxy_serving_its_stream() -> None:
     token = "attach-token-0123456789"
     env = {**os.environ, "OCPPSCOPE_STREAM_TOKEN": token, "OCPPSCOPE_HOME": home,
            "PYTHONPATH": str(ROOT)}
-    proxy = subprocess.Popen([sys.executable, "-m", "proxy", "proxy", "--upstream", central.url, "--listen",
+    proxy = subprocess.Popen([sys.executable, "-m", "ocppscope", "proxy", "--upstream", central.url, "--listen",
                               f"127.0.0.1:{port}", "-q", "--stream", f"127.0.0.1:{stream}"], cwd=ROOT, env=env,
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     tmux = Tmux("attach")
     try:
-        tmux.start(f"cd {ROOT} && OCPPSCOPE_STREAM_TOKEN={token} TERM=xterm-256color {sys.executable} -m proxy tui "
+        tmux.start(f"cd {ROOT} && OCPPSCOPE_STREAM_TOKEN={token} TERM=xterm-256color {sys.executable} -m ocppscope tui "
                    f"--attach 127.0.0.1:{stream}")
         await tmux.wait_for("│ connected")
         async with charger_connection(f"ws://127.0.0.1:{port}/ocpp", "CP-AT", Charger16) as charger:

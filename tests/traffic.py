@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from proxy.core.analyzer import Analyzer, AnalyzerOptions, Checker
-from proxy.core.checks import default_checkers
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Headers, Message
-from proxy.core.findings import Finding
+from ocppscope.proxy.core.analyzer import Analyzer, AnalyzerOptions, Checker
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Headers, Message
+from ocppscope.proxy.core.findings import Finding
 
 T0 = 1_700_000_000.0
 BOOT_16 = '{"chargePointVendor":"VendorX","chargePointModel":"ModelY"}'

@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from ocppscope.proxy.capture.writer import CaptureWriter
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message
+from ocppscope.proxy.stream.client import StreamClient
 from rich.console import Console
 from textual.app import App
-
-from proxy.capture.writer import CaptureWriter
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message
-from proxy.stream.client import StreamClient
 
 T0 = 1_700_000_000.0
 TOKEN = "test-token-0123456789"
@@ -99,9 +98,9 @@ async def live_proxy(**stream_options: object) -> AsyncIterator[tuple[object, ob
 
     Yields (central system, running proxy, stream URL).
     """
-    from proxy.demo.backend import start_central_system
-    from proxy.engine import open_proxy
-    from proxy.stream.addon import OcppStream
+    from ocppscope.proxy.demo.backend import start_central_system
+    from ocppscope.proxy.engine import open_proxy
+    from ocppscope.proxy.stream.addon import OcppStream
 
     stream = OcppStream("127.0.0.1", 0, TOKEN, **stream_options)  # type: ignore[arg-type]
     central = await start_central_system()

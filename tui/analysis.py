@@ -17,10 +17,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from proxy.core.analyzer import Analyzer, AnalyzerOptions, Checker, Inspection
-from proxy.core.checks import default_checkers
-from proxy.core.events import Event
-from proxy.core.findings import Finding
+from ocppscope.proxy.core.analyzer import Analyzer, AnalyzerOptions, Checker, Inspection
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.events import Event
+from ocppscope.proxy.core.findings import Finding
 
 CHUNK_EVENTS = 20_000
 """Events analysed between two messages from a worker: a few per second, each a modest pickle."""
@@ -46,7 +46,7 @@ class AnalysisSpec:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> AnalysisSpec:
-        from proxy.commands.check import analyzer_options
+        from ocppscope.proxy.commands.check import analyzer_options
 
         if getattr(args, "no_profiles", False):
             profiles = None
@@ -61,7 +61,7 @@ class AnalysisSpec:
         if self.profile_args is not None:
             from pathlib import Path
 
-            from proxy.profiles.options import profile_checker_from_args
+            from ocppscope.proxy.profiles.options import profile_checker_from_args
 
             mapping, dirs, files = self.profile_args
             args = argparse.Namespace(profile=list(mapping), profiles=[Path(d) for d in dirs],

@@ -12,6 +12,16 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ocppscope.tui.describe import findings_table, frame_body, row_title
+from ocppscope.tui.export import export_rows
+from ocppscope.tui.filters import FilterError, compile_filter, needs_analysis, parse
+from ocppscope.tui.playback import parse_seek
+from ocppscope.tui.rowlist import AllRows, FilteredRows
+from ocppscope.tui.rows import RowPainter
+from ocppscope.tui.screens import DetailScreen, HandshakeScreen, HelpScreen, PromptScreen
+from ocppscope.tui.session import ReplaySession, Session
+from ocppscope.tui.views import ChargersView, FindingsView, HandshakesView
+from ocppscope.tui.widgets.frames import FrameView
 from rich.console import Group
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -19,17 +29,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widgets import ContentSwitcher, Footer, Input, Static
-
-from tui.describe import findings_table, frame_body, row_title
-from tui.export import export_rows
-from tui.filters import FilterError, compile_filter, needs_analysis, parse
-from tui.playback import parse_seek
-from tui.rowlist import AllRows, FilteredRows
-from tui.rows import RowPainter
-from tui.screens import DetailScreen, HandshakeScreen, HelpScreen, PromptScreen
-from tui.session import ReplaySession, Session
-from tui.views import ChargersView, FindingsView, HandshakesView
-from tui.widgets.frames import FrameView
 
 TICK_SECONDS = 0.05
 SIDE_VIEWS_EVERY = 0.5
@@ -351,7 +350,7 @@ class OcppscopeApp(App[int]):
         row = self.frame_view.cursor_row
         if row is None:
             return
-        from tui.describe import raw_text
+        from ocppscope.tui.describe import raw_text
 
         self.copy_to_clipboard(raw_text(self.index.record(row)))
         self.notify("frame JSON copied to the clipboard")
@@ -548,7 +547,7 @@ class OcppscopeApp(App[int]):
         session = self.session
         if not session.live:
             return
-        from tui.inject import InjectScreen
+        from ocppscope.tui.inject import InjectScreen
 
         row = self.frame_view.cursor_row
         self.push_screen(InjectScreen(session, row, getattr(session, "spec", None)))  # type: ignore[arg-type]

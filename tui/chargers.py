@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from proxy.core.findings import Severity
-from tui.index import FrameIndex
+from ocppscope.proxy.core.findings import Severity
+from ocppscope.tui.index import FrameIndex
 
 PROFILE_RULE = "profile.selected"
 

@@ -7,17 +7,16 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
+from ocppscope.proxy.core import render as safe
+from ocppscope.proxy.core.basic_auth import parse_basic_auth
+from ocppscope.proxy.core.events import AuthSummary, ConnectionOpened, TlsInfo, header
+from ocppscope.proxy.core.findings import RULES, Finding
+from ocppscope.tui.index import CLOSE, FRAME_KINDS, KIND_NAMES, OPEN, ConnInfo, FrameIndex
+from ocppscope.tui.rows import ARROWS, SEVERITY_STYLES, full_time, latency_text
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
-
-from proxy.core import render as safe
-from proxy.core.basic_auth import parse_basic_auth
-from proxy.core.events import AuthSummary, ConnectionOpened, TlsInfo, header
-from proxy.core.findings import RULES, Finding
-from tui.index import CLOSE, FRAME_KINDS, KIND_NAMES, OPEN, ConnInfo, FrameIndex
-from tui.rows import ARROWS, SEVERITY_STYLES, full_time, latency_text
 
 _SEVERITY_CODE = {"info": 1, "warning": 2, "error": 3}
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from proxy.capture.writer import CaptureWriter
-from tui.index import FrameIndex
+from ocppscope.proxy.capture.writer import CaptureWriter
+from ocppscope.tui.index import FrameIndex
 
 
 def export_rows(index: FrameIndex, rows: Sequence[int], path: str | os.PathLike[str]) -> int:

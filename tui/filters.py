@@ -36,10 +36,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-
-from proxy.core.events import Direction
-from proxy.core.findings import Severity
-from tui.index import (
+from ocppscope.proxy.core.events import Direction
+from ocppscope.proxy.core.findings import Severity
+from ocppscope.tui.index import (
     FROM_BACKEND,
     FROM_CHARGER,
     KIND_NAMES,

@@ -21,17 +21,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
-
-from proxy.capture.format import decoders
-from proxy.core.connection import identity_from_path
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Gap, Message, Ping
-from proxy.core.findings import Finding, Severity
-from proxy.core.frames import Frame, decode
-from proxy.core.protocol import MessageType
-from proxy.core.secrets import may_name_secret
+from ocppscope.proxy.capture.format import decoders
+from ocppscope.proxy.core.connection import identity_from_path
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Gap, Message, Ping
+from ocppscope.proxy.core.findings import Finding, Severity
+from ocppscope.proxy.core.frames import Frame, decode
+from ocppscope.proxy.core.protocol import MessageType
+from ocppscope.proxy.core.secrets import may_name_secret
 
 if TYPE_CHECKING:
-    from proxy.capture.redact import Redactor
+    from ocppscope.proxy.capture.redact import Redactor
 
 # Row kinds. Frames keep their OCPP message type; everything else is a connection event.
 OPEN, CLOSE, PING, PONG, CALL, RESULT, ERROR, RESULTERROR, SEND, INVALID, GAP = range(11)
@@ -73,7 +72,7 @@ def screen_redactor() -> Redactor:
     """The redactor of what the UI shows, made on first need (it reads this installation's salt)."""
     global _SCREEN_REDACTOR
     if _SCREEN_REDACTOR is None:
-        from proxy.capture.redact import Redactor, installation_salt
+        from ocppscope.proxy.capture.redact import Redactor, installation_salt
 
         _SCREEN_REDACTOR = Redactor(installation_salt())
     return _SCREEN_REDACTOR

@@ -10,6 +10,11 @@ import uuid
 from typing import TYPE_CHECKING, ClassVar
 
 import orjson
+from ocppscope.proxy.core.findings import Severity
+from ocppscope.proxy.core.protocol import version_of_subprotocol
+from ocppscope.tui.describe import findings_table, pretty_json
+from ocppscope.tui.templates import payload, templates_for
+from ocppscope.tui.validation import check_call
 from rich.console import Group
 from rich.text import Text
 from textual import on
@@ -19,14 +24,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, OptionList, RadioButton, RadioSet, Select, Static, TextArea
 
-from proxy.core.findings import Severity
-from proxy.core.protocol import version_of_subprotocol
-from tui.describe import findings_table, pretty_json
-from tui.templates import payload, templates_for
-from tui.validation import check_call
-
 if TYPE_CHECKING:
-    from tui.live import LiveSession
+    from ocppscope.tui.live import LiveSession
 
 
 class InjectScreen(ModalScreen[None]):
@@ -191,7 +190,7 @@ class InjectScreen(ModalScreen[None]):
         self._answer_timer = self.set_interval(0.2, look)
 
     def find_answer(self, conn_id: str, message_id: str) -> int | None:
-        from tui.filters import message_id as id_of
+        from ocppscope.tui.filters import message_id as id_of
 
         for row, kind in list(self.session.injected.items()):
             if kind == "answer" and self.index.conns[self.index.conn[row]].conn_id == conn_id and \

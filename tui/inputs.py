@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple, TypeVar
 
 import orjson
-
-from proxy.capture.format import encode_event, header_record
-from proxy.capture.reader import read_capture_lines
-from proxy.capture.report import ReadReport, WarningHandler
-from proxy.capture.sources import detect_format, open_input, read_events
-from proxy.core.events import Event
+from ocppscope.proxy.capture.format import encode_event, header_record
+from ocppscope.proxy.capture.reader import read_capture_lines
+from ocppscope.proxy.capture.report import ReadReport, WarningHandler
+from ocppscope.proxy.capture.sources import detect_format, open_input, read_events
+from ocppscope.proxy.core.events import Event
 
 _GZIP_MAGIC = b"\x1f\x8b"
 

@@ -13,15 +13,14 @@ from collections import deque
 from typing import Any
 
 import orjson
+from ocppscope.proxy.capture.format import decoders
+from ocppscope.proxy.core.findings import Finding
+from ocppscope.proxy.stream.client import Records, StreamClient
+from ocppscope.proxy.stream.wire import FINDING
+from ocppscope.tui.analysis import AnalysisSpec
+from ocppscope.tui.inputs import Spool
+from ocppscope.tui.session import Session
 from rich.text import Text
-
-from proxy.capture.format import decoders
-from proxy.core.findings import Finding
-from proxy.stream.client import Records, StreamClient
-from proxy.stream.wire import FINDING
-from tui.analysis import AnalysisSpec
-from tui.inputs import Spool
-from tui.session import Session
 
 _RATE_WINDOW = 5.0
 INGEST_PER_TICK = 1_500

@@ -14,11 +14,11 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from proxy.capture.report import ReadReport
-from proxy.errors import OcppscopeError
-from tui.analysis import AnalysisResults, AnalysisSpec
-from tui.index import FrameIndex
-from tui.inputs import (
+from ocppscope.proxy.capture.report import ReadReport
+from ocppscope.proxy.errors import OcppscopeError
+from ocppscope.tui.analysis import AnalysisResults, AnalysisSpec
+from ocppscope.tui.index import FrameIndex
+from ocppscope.tui.inputs import (
     InputProgress,
     Placed,
     Spool,
@@ -28,7 +28,7 @@ from tui.inputs import (
     merge_by_time,
     spooled_rows,
 )
-from tui.worker import WorkerProcess
+from ocppscope.tui.worker import WorkerProcess
 
 WORKER_MIN_BYTES = 16 * 1024 * 1024
 """From this size the analysis runs in its own process: below it, starting one costs more than it saves."""

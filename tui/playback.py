@@ -13,7 +13,7 @@ import re
 import time
 from datetime import datetime
 
-from tui.index import FrameIndex
+from ocppscope.tui.index import FrameIndex
 
 SPEEDS = (1.0, 10.0, 100.0, math.inf)
 FASTEST_ROWS_PER_SECOND = 200_000

@@ -12,8 +12,8 @@ import threading
 import time
 from array import array
 
-from tui.filters import Predicate
-from tui.index import FrameIndex
+from ocppscope.tui.filters import Predicate
+from ocppscope.tui.index import FrameIndex
 
 _CHUNK = 5_000
 

@@ -14,11 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from rich.cells import cell_len, set_cell_size
-from rich.segment import Segment
-from rich.style import Style
-
-from tui.index import (
+from ocppscope.tui.index import (
     CALL,
     CLOSE,
     ERROR,
@@ -34,6 +30,9 @@ from tui.index import (
     RESULT,
     FrameIndex,
 )
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
 
 SEVERITY_STYLES = {3: Style(color="red", bold=True), 2: Style(color="yellow", bold=True), 1: Style(color="cyan")}
 SEVERITY_LETTERS = {3: "E", 2: "W", 1: "i"}

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar
 
+from ocppscope.tui.describe import findings_table, frame_body, handshake_view, raw_text, row_title
+from ocppscope.tui.index import FrameIndex
+from ocppscope.tui.keys import KEY_HELP
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -13,10 +16,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Label, Static, TabbedContent, TabPane
-
-from tui.describe import findings_table, frame_body, handshake_view, raw_text, row_title
-from tui.index import FrameIndex
-from tui.keys import KEY_HELP
 
 
 class DetailScreen(Screen[None]):

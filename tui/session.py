@@ -9,13 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from ocppscope.tui.analysis import AnalysisSpec
+from ocppscope.tui.index import FrameIndex
+from ocppscope.tui.loader import ReplayLoader
+from ocppscope.tui.playback import Playback, speed_label
+from ocppscope.tui.rows import clock
 from rich.text import Text
-
-from tui.analysis import AnalysisSpec
-from tui.index import FrameIndex
-from tui.loader import ReplayLoader
-from tui.playback import Playback, speed_label
-from tui.rows import clock
 
 
 class Session:

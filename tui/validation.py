@@ -10,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from proxy.core.events import ConnectionOpened, Direction, Message
-from proxy.core.findings import Finding
-from tui.analysis import AnalysisSpec
-from tui.chargers import PROFILE_RULE
-from tui.index import FrameIndex
+from ocppscope.proxy.core.events import ConnectionOpened, Direction, Message
+from ocppscope.proxy.core.findings import Finding
+from ocppscope.tui.analysis import AnalysisSpec
+from ocppscope.tui.chargers import PROFILE_RULE
+from ocppscope.tui.index import FrameIndex
 
 _DRY_RUN_SEQ = 2
 _NOT_ABOUT_THE_CALL = frozenset({PROFILE_RULE, "rpc.version-guessed"})

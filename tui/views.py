@@ -9,6 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from ocppscope.proxy.core.findings import RULES, Finding, Severity
+from ocppscope.tui.chargers import charger_rows
+from ocppscope.tui.describe import handshake_view
+from ocppscope.tui.index import FrameIndex, PlacedFinding
+from ocppscope.tui.rows import SEVERITY_STYLES, clock
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -16,12 +21,6 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Static, Tree
 from textual.widgets.tree import TreeNode
-
-from proxy.core.findings import RULES, Finding, Severity
-from tui.chargers import charger_rows
-from tui.describe import handshake_view
-from tui.index import FrameIndex, PlacedFinding
-from tui.rows import SEVERITY_STYLES, clock
 
 _SEVERITY_CODE = {Severity.INFO: 1, Severity.WARNING: 2, Severity.ERROR: 3}
 LEAVES_SHOWN = 500

@@ -1,6 +1,6 @@
 """The analysis process of a big replay: reads the inputs itself and sends pairings and findings back.
 
-Run as ``python -m tui.worker``: the job (paths, format, analysis spec) comes as one length-prefixed pickle on
+Run as ``python -m ocppscope.tui.worker``: the job (paths, format, analysis spec) comes as one length-prefixed pickle on
 stdin, results go out the same way on stdout (the framing of :mod:`proxy.engine.stream`). A plain subprocess,
 not multiprocessing: under a running Textual app the standard streams are not the terminal's, and
 multiprocessing's start-up trips over that.
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from proxy.engine.stream import frame, read_frame
+from ocppscope.proxy.engine.stream import frame, read_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,8 +34,8 @@ class _Out:
 
 
 def main() -> int:
-    from tui.analysis import analyse
-    from tui.inputs import merged_events
+    from ocppscope.tui.analysis import analyse
+    from ocppscope.tui.inputs import merged_events
 
     job = read_frame(sys.stdin.buffer.read)
     if job is None:
@@ -53,7 +53,7 @@ class WorkerProcess:
     def __init__(self, paths: list[str], fmt: str, spec: object) -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
         # stderr is not inherited: the UI draws on the terminal's stderr.
-        self.process = subprocess.Popen([sys.executable, "-m", "tui.worker"], stdin=subprocess.PIPE,
+        self.process = subprocess.Popen([sys.executable, "-m", "ocppscope.tui.worker"], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         assert self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.write(frame((paths, fmt, spec)))

@@ -23,11 +23,10 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import msgspec
-
-from proxy.capture.report import ReadReport, SourceError, describe_error
-from proxy.core.events import Event
-from proxy.core.frames import decode
-from proxy.core.protocol import MessageType
+from ocppscope.proxy.capture.report import ReadReport, SourceError, describe_error
+from ocppscope.proxy.core.events import Event
+from ocppscope.proxy.core.frames import decode
+from ocppscope.proxy.core.protocol import MessageType
 
 _ANSWERS = (MessageType.CALLRESULT, MessageType.CALLERROR)
 _LISTED = 5
@@ -88,8 +87,7 @@ class _FlowFile:
         """(time opened, order in the file, offset) of each flow that holds a handshake."""
         from mitmproxy import http
         from mitmproxy.io import FlowReader
-
-        from proxy.engine import bridge
+        from ocppscope.proxy.engine import bridge
 
         index = []
         flows = iter(FlowReader(self.handle).stream())
@@ -144,7 +142,7 @@ class _FlowFile:
 
     def _flow_events(self, flow: Any) -> Iterator[Event]:
         """One flow's events in time order (their ``seq`` is set as the merge sends them)."""
-        from proxy.engine import bridge
+        from ocppscope.proxy.engine import bridge
 
         if flow.response is None and flow.error is None:
             return  # saved while its upgrade was still waiting for an answer

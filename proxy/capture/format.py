@@ -13,8 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
-
-from proxy.core.events import (
+from ocppscope.proxy.core.events import (
     AuthSummary,
     ConnectionClosed,
     ConnectionOpened,

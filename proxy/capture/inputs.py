@@ -31,12 +31,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
-from proxy.capture.oot import ExportReport, export_oot
-from proxy.capture.pcap import add_tls_keylog_argument
-from proxy.capture.report import Reading, ReadReport, SourceError, WarningHandler
-from proxy.capture.sources import FORMATS, STDIN, detect_format, open_events
-from proxy.capture.times import LOCAL_ZONE, log_zone
-from proxy.core.events import Event
+from ocppscope.proxy.capture.oot import ExportReport, export_oot
+from ocppscope.proxy.capture.pcap import add_tls_keylog_argument
+from ocppscope.proxy.capture.report import Reading, ReadReport, SourceError, WarningHandler
+from ocppscope.proxy.capture.sources import FORMATS, STDIN, detect_format, open_events
+from ocppscope.proxy.capture.times import LOCAL_ZONE, log_zone
+from ocppscope.proxy.core.events import Event
 
 _PART = re.compile(r"^(?P<base>.+)\.part\d{3,}(?P<suffix>\.[^.]+)?$")
 _GLOB = re.compile(r"[*?[]")
@@ -194,8 +194,8 @@ def file_paths(inputs: Inputs, fmt: str = "auto", log_timezone: str = LOCAL_ZONE
     """Paths of ``inputs`` for a reader that opens its files by name, perhaps more than once (the terminal UI):
     pipes, FIFOs and standard input copied once (:func:`spooled`); and, when ``log_timezone`` is not local
     time, the logs among them read in that zone into private, redacted capture copies. Removed afterwards."""
-    from proxy.capture.logs import LOG_FORMATS
-    from proxy.capture.writer import CaptureWriter
+    from ocppscope.proxy.capture.logs import LOG_FORMATS
+    from ocppscope.proxy.capture.writer import CaptureWriter
 
     with spooled(inputs) as readable:
         if log_timezone == LOCAL_ZONE:

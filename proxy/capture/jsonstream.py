@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import orjson
-
-from proxy.capture.report import ReadReport, SourceError
+from ocppscope.proxy.capture.report import ReadReport, SourceError
 
 _CHUNK = 1 << 20
 _WHITESPACE = " \t\r\n\ufeff"

@@ -24,15 +24,20 @@ import re
 from collections.abc import Iterable, Iterator
 
 import orjson
-
-from proxy.capture.format import PLAUSIBLE_TIMES
-from proxy.capture.logs_backends import parse_home_assistant, parse_ocpp_go, parse_ocpp_python, parse_plain, parse_steve
-from proxy.capture.logs_chargers import parse_charger, parse_everest
-from proxy.capture.logs_entry import LogEntry, LogFormat, Role
-from proxy.capture.logs_json import json_extent, starts_frame
-from proxy.capture.logs_order import WireOrder, in_time_order
-from proxy.capture.logs_prefix import LineCleaner, SyslogTime, looks_like_record
-from proxy.capture.logs_shapes import (
+from ocppscope.proxy.capture.format import PLAUSIBLE_TIMES
+from ocppscope.proxy.capture.logs_backends import (
+    parse_home_assistant,
+    parse_ocpp_go,
+    parse_ocpp_python,
+    parse_plain,
+    parse_steve,
+)
+from ocppscope.proxy.capture.logs_chargers import parse_charger, parse_everest
+from ocppscope.proxy.capture.logs_entry import LogEntry, LogFormat, Role
+from ocppscope.proxy.capture.logs_json import json_extent, starts_frame
+from ocppscope.proxy.capture.logs_order import WireOrder, in_time_order
+from ocppscope.proxy.capture.logs_prefix import LineCleaner, SyslogTime, looks_like_record
+from ocppscope.proxy.capture.logs_shapes import (
     MAX_CONTINUATION_LINES,
     Shapes,
     UnreadLines,
@@ -42,11 +47,11 @@ from proxy.capture.logs_shapes import (
     mark_cut,
     split_glued,
 )
-from proxy.capture.report import UNUSABLE_NAMED, ReadReport
-from proxy.capture.synthetic import SyntheticConnections
-from proxy.capture.times import LOCAL_ZONE, LogClock
-from proxy.core.events import Direction, Event, Message, Ping
-from proxy.core.protocol import VERSIONS, action_direction
+from ocppscope.proxy.capture.report import UNUSABLE_NAMED, ReadReport
+from ocppscope.proxy.capture.synthetic import SyntheticConnections
+from ocppscope.proxy.capture.times import LOCAL_ZONE, LogClock
+from ocppscope.proxy.core.events import Direction, Event, Message, Ping
+from ocppscope.proxy.core.protocol import VERSIONS, action_direction
 
 __all__ = ["LOG_FORMATS", "LogEntry", "LogFormat", "LogImporter", "read_log", "sniff_log_format"]
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 
 import orjson
-
-from proxy.capture.logs_entry import EntryKind, LogEntry
-from proxy.core.events import Direction
+from ocppscope.proxy.capture.logs_entry import EntryKind, LogEntry
+from ocppscope.proxy.core.events import Direction
 
 _ISO = r"\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 _ISO_TIME = re.compile(f"({_ISO})")

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 
-from proxy.capture.logs_backends import first_time
-from proxy.capture.logs_entry import LogEntry
-from proxy.core.events import Direction
+from ocppscope.proxy.capture.logs_backends import first_time
+from ocppscope.proxy.capture.logs_entry import LogEntry
+from ocppscope.proxy.core.events import Direction
 
 _CHARGER_LINE = re.compile(
     r"(?:^|[\s\[(|:>-])(?P<verb>TX|RX|Tx|Rx|tx|rx|send|sent|sending|Send|Sent|Sending|SEND|SENT|recv|received|receive|"

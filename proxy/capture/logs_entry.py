@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from proxy.core.events import Direction
-from proxy.core.protocol import MessageType
+from ocppscope.proxy.core.events import Direction
+from ocppscope.proxy.core.protocol import MessageType
 
 Role = Literal["backend", "charger"]
 EntryKind = Literal["frame", "open", "close", "ping", "pong"]

@@ -12,10 +12,10 @@ from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
 from itertools import islice, pairwise
 
-from proxy.capture.logs_entry import LogEntry
-from proxy.capture.report import ReadReport
-from proxy.core.frames import decode_cut
-from proxy.core.protocol import MessageType
+from ocppscope.proxy.capture.logs_entry import LogEntry
+from ocppscope.proxy.capture.report import ReadReport
+from ocppscope.proxy.core.frames import decode_cut
+from ocppscope.proxy.core.protocol import MessageType
 
 ORDER_SAMPLE = 2000
 """Entries looked at to tell a newest-first log."""

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from proxy.capture.logs_entry import LineParser, LogEntry
-from proxy.capture.logs_json import is_json, json_extent, starts_frame
-from proxy.capture.logs_prefix import SyslogTime, looks_like_record
-from proxy.capture.report import ReadReport
+from ocppscope.proxy.capture.logs_entry import LineParser, LogEntry
+from ocppscope.proxy.capture.logs_json import is_json, json_extent, starts_frame
+from ocppscope.proxy.capture.logs_prefix import SyslogTime, looks_like_record
+from ocppscope.proxy.capture.report import ReadReport
 
 MAX_CONTINUATION_LINES = 5_000
 WRAPPED_RECORD_LINES = 3

@@ -17,19 +17,18 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import orjson
-
-from proxy.capture.format import DECODE_ERRORS, DIRECTIONS, decoders, encode_close, encode_open, implausible
-from proxy.capture.jsonstream import json_values
-from proxy.capture.private import open_private
-from proxy.capture.redact import Redactor, installation_salt
-from proxy.capture.report import ReadReport, describe_error
-from proxy.capture.synthetic import SyntheticConnections
-from proxy.capture.times import iso_utc, parse_time
-from proxy.core.analyzer import Analyzer, AnalyzerOptions
-from proxy.core.connection import Connection
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Gap, Message, Ping
-from proxy.core.frames import Frame, decode
-from proxy.core.protocol import MessageType, version_of_subprotocol
+from ocppscope.proxy.capture.format import DECODE_ERRORS, DIRECTIONS, decoders, encode_close, encode_open, implausible
+from ocppscope.proxy.capture.jsonstream import json_values
+from ocppscope.proxy.capture.private import open_private
+from ocppscope.proxy.capture.redact import Redactor, installation_salt
+from ocppscope.proxy.capture.report import ReadReport, describe_error
+from ocppscope.proxy.capture.synthetic import SyntheticConnections
+from ocppscope.proxy.capture.times import iso_utc, parse_time
+from ocppscope.proxy.core.analyzer import Analyzer, AnalyzerOptions
+from ocppscope.proxy.core.connection import Connection
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Gap, Message, Ping
+from ocppscope.proxy.core.frames import Frame, decode
+from ocppscope.proxy.core.protocol import MessageType, version_of_subprotocol
 
 SCHEMA_VERSION = "1.1"
 META_KEY = "ocppscope"

@@ -31,9 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import orjson
-
-from proxy.capture.report import ReadReport, SourceError
-from proxy.core.events import (
+from ocppscope.proxy.capture.report import ReadReport, SourceError
+from ocppscope.proxy.core.events import (
     ClosedBy,
     ConnectionClosed,
     ConnectionOpened,

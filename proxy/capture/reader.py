@@ -9,8 +9,7 @@ from typing import Any, BinaryIO
 
 import msgspec
 import orjson
-
-from proxy.capture.format import (
+from ocppscope.proxy.capture.format import (
     DECODE_ERRORS,
     MAX_SEQ,
     PLAUSIBLE_TIMES,
@@ -21,8 +20,8 @@ from proxy.capture.format import (
     decoders,
     implausible,
 )
-from proxy.capture.report import CaptureError, ReadReport, WarningHandler, describe_error
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Gap, Message, Ping
+from ocppscope.proxy.capture.report import CaptureError, ReadReport, WarningHandler, describe_error
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Gap, Message, Ping
 
 _NUL_PADDING = b"\x00"
 _RECORD_TYPES = {Message: "msg", ConnectionOpened: "open", ConnectionClosed: "close", Ping: "ping", Gap: "gap"}

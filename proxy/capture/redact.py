@@ -31,9 +31,8 @@ from typing import Any
 
 import msgspec
 import orjson
-
-from proxy.config import config_dir
-from proxy.core.basic_auth import (
+from ocppscope.proxy.config import config_dir
+from ocppscope.proxy.core.basic_auth import (
     CREDENTIAL_HEADERS,
     MARKER_PATTERN,
     format_marker,
@@ -42,10 +41,10 @@ from proxy.core.basic_auth import (
     parse_basic_auth,
     redaction_marker,
 )
-from proxy.core.connection import identity_from_path
-from proxy.core.events import ConnectionOpened, Event, Message, header
-from proxy.core.secrets import find_secrets, is_masked, keeps_user, looks_secret, may_name_secret
-from proxy.errors import OcppscopeError
+from ocppscope.proxy.core.connection import identity_from_path
+from ocppscope.proxy.core.events import ConnectionOpened, Event, Message, header
+from ocppscope.proxy.core.secrets import find_secrets, is_masked, keeps_user, looks_secret, may_name_secret
+from ocppscope.proxy.errors import OcppscopeError
 
 log = logging.getLogger("ocppscope.capture")
 
@@ -122,8 +121,8 @@ def declare_profile_secrets() -> None:
     if _PROFILES_DECLARED:
         return
     _PROFILES_DECLARED = True
-    from proxy.profiles.loader import ProfileLibrary
-    from proxy.profiles.tomlfile import ProfileError
+    from ocppscope.proxy.profiles.loader import ProfileLibrary
+    from ocppscope.proxy.profiles.tomlfile import ProfileError
 
     try:
         ProfileLibrary().all()

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from proxy.errors import OcppscopeError
+from ocppscope.proxy.errors import OcppscopeError
 
 log = logging.getLogger("ocppscope.capture")
 

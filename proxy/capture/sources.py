@@ -22,16 +22,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 import orjson
-
-from proxy.capture.flows import read_flows, sniff_flows
-from proxy.capture.format import FORMAT_NAME
-from proxy.capture.logs import LOG_FORMATS, read_log, sniff_log_format
-from proxy.capture.oot import ExportReport, read_oot
-from proxy.capture.pcap import read_pcap, sniff_pcap
-from proxy.capture.reader import read_capture_lines
-from proxy.capture.report import ReadReport, SourceError, WarningHandler
-from proxy.capture.times import LOCAL_ZONE
-from proxy.core.events import Event
+from ocppscope.proxy.capture.flows import read_flows, sniff_flows
+from ocppscope.proxy.capture.format import FORMAT_NAME
+from ocppscope.proxy.capture.logs import LOG_FORMATS, read_log, sniff_log_format
+from ocppscope.proxy.capture.oot import ExportReport, read_oot
+from ocppscope.proxy.capture.pcap import read_pcap, sniff_pcap
+from ocppscope.proxy.capture.reader import read_capture_lines
+from ocppscope.proxy.capture.report import ReadReport, SourceError, WarningHandler
+from ocppscope.proxy.capture.times import LOCAL_ZONE
+from ocppscope.proxy.core.events import Event
 
 STDIN = "-"
 """The input name that means standard input."""
@@ -312,6 +311,6 @@ def export_to_oot(
 
     Returns what was written and what the format could not hold; show its ``describe()`` to the user.
     """
-    from proxy.capture.inputs import Inputs, export_inputs
+    from ocppscope.proxy.capture.inputs import Inputs, export_inputs
 
     return export_inputs(Inputs.of([path]), target, fmt=fmt, array=array, on_warning=on_warning)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Event
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Event
 
 IMPORTED_CLIENT = ""
 """The ``client`` of a connection made up by an importer: the address was never known."""

@@ -9,14 +9,13 @@ from types import TracebackType
 from typing import Any, BinaryIO
 
 import orjson
-
-from proxy import __version__
-from proxy.capture.format import encode_event, header_record
-from proxy.capture.private import open_private
-from proxy.capture.redact import Redactor, installation_salt, salt_id
-from proxy.capture.times import iso_utc
-from proxy.core.events import ConnectionOpened, Event, Message
-from proxy.errors import OcppscopeError
+from ocppscope.proxy import __version__
+from ocppscope.proxy.capture.format import encode_event, header_record
+from ocppscope.proxy.capture.private import open_private
+from ocppscope.proxy.capture.redact import Redactor, installation_salt, salt_id
+from ocppscope.proxy.capture.times import iso_utc
+from ocppscope.proxy.core.events import ConnectionOpened, Event, Message
+from ocppscope.proxy.errors import OcppscopeError
 
 log = logging.getLogger("ocppscope.capture")
 

@@ -11,10 +11,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import orjson
-
-from proxy.core import render as safe
-from proxy.core.findings import Finding
-from proxy.errors import OcppscopeError
+from ocppscope.proxy.core import render as safe
+from ocppscope.proxy.core.findings import Finding
+from ocppscope.proxy.errors import OcppscopeError
 
 BaselineKey = tuple[str, str, str, int]
 _FORMAT = "ocppscope-baseline"

@@ -28,14 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
-from proxy.capture.reader import read_capture_lines
-from proxy.capture.report import ReadReport
-from proxy.capture.sources import detect_format, open_input
-from proxy.check.progress import Progress
-from proxy.check.runner import InputResult, analyze_events, connection_order, finding_order, sorted_omitted
-from proxy.core.analyzer import AnalyzerOptions, Checker
-from proxy.core.connection import identity_from_path
+from ocppscope.proxy.capture.reader import read_capture_lines
+from ocppscope.proxy.capture.report import ReadReport
+from ocppscope.proxy.capture.sources import detect_format, open_input
+from ocppscope.proxy.check.progress import Progress
+from ocppscope.proxy.check.runner import InputResult, analyze_events, connection_order, finding_order, sorted_omitted
+from ocppscope.proxy.core.analyzer import AnalyzerOptions, Checker
+from ocppscope.proxy.core.connection import identity_from_path
 
 MIN_PARALLEL_BYTES = 32 * 1024 * 1024
 """Below this a capture is checked in one process: starting workers would cost more than it saves."""
@@ -294,7 +293,7 @@ def worth_many(paths: Sequence[Path], jobs: int) -> bool:
 
 def _analyze_input(path: Path, fmt: str, options: AnalyzerOptions,
                    checkers: Callable[[], list[Checker]] | None) -> InputResult:
-    from proxy.capture.sources import read_events
+    from ocppscope.proxy.capture.sources import read_events
 
     report = ReadReport(str(path))
     result = analyze_events(path, read_events(path, fmt, report=report), checkers() if checkers else None, options)

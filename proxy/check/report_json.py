@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, BinaryIO
 
-from proxy import __version__
-from proxy.capture.report import Reading
-from proxy.check.runner import InputResult
-from proxy.check.verdict import Verdict
-from proxy.core import render as safe
-from proxy.core.findings import Severity
+from ocppscope.proxy import __version__
+from ocppscope.proxy.capture.report import Reading
+from ocppscope.proxy.check.runner import InputResult
+from ocppscope.proxy.check.verdict import Verdict
+from ocppscope.proxy.core import render as safe
+from ocppscope.proxy.core.findings import Severity
 
 
 def render(results: Sequence[InputResult], verdict: Verdict, out: BinaryIO) -> None:

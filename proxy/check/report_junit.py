@@ -16,10 +16,10 @@ from collections.abc import Iterable, Sequence
 from typing import BinaryIO
 from xml.etree import ElementTree as ET
 
-from proxy.check.runner import ConnectionSummary, InputResult
-from proxy.check.verdict import Verdict
-from proxy.core import render as safe
-from proxy.core.findings import RULES, Finding, Severity
+from ocppscope.proxy.check.runner import ConnectionSummary, InputResult
+from ocppscope.proxy.check.verdict import Verdict
+from ocppscope.proxy.core import render as safe
+from ocppscope.proxy.core.findings import RULES, Finding, Severity
 
 NO_IDENTITY = "(no identity)"
 """The charger name of findings and connections whose URL path gave no identity."""

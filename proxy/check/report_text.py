@@ -6,10 +6,10 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TextIO
 
-from proxy.check.runner import ConnectionSummary, InputResult
-from proxy.check.verdict import Verdict
-from proxy.core import render as safe
-from proxy.core.findings import Finding, Severity
+from ocppscope.proxy.check.runner import ConnectionSummary, InputResult
+from ocppscope.proxy.check.verdict import Verdict
+from ocppscope.proxy.core import render as safe
+from ocppscope.proxy.core.findings import Finding, Severity
 
 _COLOURS = {Severity.ERROR: "\x1b[31m", Severity.WARNING: "\x1b[33m", Severity.INFO: "\x1b[36m"}
 _RESET = "\x1b[0m"

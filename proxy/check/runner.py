@@ -9,12 +9,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from proxy.capture.report import Reading
-from proxy.core.analyzer import Analyzer, AnalyzerOptions, Checker
-from proxy.core.checks import default_checkers
-from proxy.core.connection import Connection
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Message
-from proxy.core.findings import Finding, Severity
+from ocppscope.proxy.capture.report import Reading
+from ocppscope.proxy.core.analyzer import Analyzer, AnalyzerOptions, Checker
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.connection import Connection
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Message
+from ocppscope.proxy.core.findings import Finding, Severity
 
 BATCH_GC_THRESHOLDS = (50_000, 20, 100)
 """Collector thresholds for a batch run; see :func:`batch_gc`."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from proxy.check.baseline import BaselineKey, keys_of
-from proxy.check.runner import InputResult
-from proxy.core.findings import Finding, Severity
+from ocppscope.proxy.check.baseline import BaselineKey, keys_of
+from ocppscope.proxy.check.runner import InputResult
+from ocppscope.proxy.core.findings import Finding, Severity
 
 
 @dataclass(slots=True)

@@ -26,8 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-
-    from proxy.engine.ca import ensure_ca
+    from ocppscope.proxy.engine.ca import ensure_ca
 
     path = ensure_ca()
     if args.path:

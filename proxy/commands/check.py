@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from proxy.capture.inputs import (
+from ocppscope.proxy.capture.inputs import (
     InputFile,
     Inputs,
     add_input_arguments,
@@ -18,16 +18,16 @@ from proxy.capture.inputs import (
     inputs_from_args,
     merged_events,
 )
-from proxy.capture.times import LOCAL_ZONE
-from proxy.commands.options import add_fail_on_argument, add_format_argument
-from proxy.core.analyzer import AnalyzerOptions, Checker
-from proxy.core.findings import Severity
-from proxy.errors import OcppscopeError
-from proxy.profiles.options import add_profile_arguments, profile_checker_from_args
+from ocppscope.proxy.capture.times import LOCAL_ZONE
+from ocppscope.proxy.commands.options import add_fail_on_argument, add_format_argument
+from ocppscope.proxy.core.analyzer import AnalyzerOptions, Checker
+from ocppscope.proxy.core.findings import Severity
+from ocppscope.proxy.errors import OcppscopeError
+from ocppscope.proxy.profiles.options import add_profile_arguments, profile_checker_from_args
 
 if TYPE_CHECKING:
-    from proxy.check.runner import InputResult
-    from proxy.check.verdict import Verdict
+    from ocppscope.proxy.check.runner import InputResult
+    from ocppscope.proxy.check.verdict import Verdict
 
 FORMATS = ("text", "json", "junit")
 
@@ -57,7 +57,7 @@ class CheckersFromArgs:
         self._profiles = profile_checker_from_args(args)
 
     def __call__(self) -> list[Checker]:
-        from proxy.core.checks import default_checkers
+        from ocppscope.proxy.core.checks import default_checkers
 
         return default_checkers() + ([self._profiles.fresh()] if self._profiles is not None else [])
 
@@ -90,12 +90,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from proxy.check import baseline
-    from proxy.check.parallel import analyze_many, default_jobs, worth_many
-    from proxy.check.progress import wanted
-    from proxy.check.report_junit import gate_rules
-    from proxy.check.runner import batch_gc
-    from proxy.check.verdict import judge
+    from ocppscope.proxy.check import baseline
+    from ocppscope.proxy.check.parallel import analyze_many, default_jobs, worth_many
+    from ocppscope.proxy.check.progress import wanted
+    from ocppscope.proxy.check.report_junit import gate_rules
+    from ocppscope.proxy.check.runner import batch_gc
+    from ocppscope.proxy.check.verdict import judge
 
     options = analyzer_options(args)
     checkers = CheckersFromArgs(args)
@@ -141,8 +141,8 @@ def _no_traffic(results: Sequence[InputResult]) -> bool:
 
 def _analyze_one(file: InputFile, fmt: str, jobs: int, options: AnalyzerOptions, checkers: CheckersFromArgs,
                  zone: str = LOCAL_ZONE, shown: bool = False) -> InputResult:
-    from proxy.check.parallel import analyze_parallel, worth_parallel
-    from proxy.check.progress import Progress
+    from ocppscope.proxy.check.parallel import analyze_parallel, worth_parallel
+    from ocppscope.proxy.check.progress import Progress
 
     path = Path(file.path)
     if fmt in ("auto", "capture") and worth_parallel(path, jobs):
@@ -163,9 +163,9 @@ def _analyze_one(file: InputFile, fmt: str, jobs: int, options: AnalyzerOptions,
 def _analyze_together(inputs: Inputs, fmt: str, jobs: int, options: AnalyzerOptions, checkers: CheckersFromArgs,
                       zone: str = LOCAL_ZONE, shown: bool = False) -> InputResult:
     """The files of ``inputs`` as one recording, merged by time, in this process."""
-    from proxy.check.parallel import MIN_PARALLEL_BYTES
-    from proxy.check.progress import Progress
-    from proxy.check.runner import analyze_events
+    from ocppscope.proxy.check.parallel import MIN_PARALLEL_BYTES
+    from ocppscope.proxy.check.progress import Progress
+    from ocppscope.proxy.check.runner import analyze_events
 
     if jobs > 1 and len(inputs.files) > 1 and _size(inputs) >= MIN_PARALLEL_BYTES:
         print(f"ocppscope check: {len(inputs.files)} files analysed as one stream in one process "
@@ -205,7 +205,7 @@ def write_report(fmt: str, output: Path | None, results: Sequence[InputResult], 
 
 def _write_report(fmt: str, output: Path | None, results: Sequence[InputResult], verdict: Verdict,
                   title: str, junit_rules: Sequence[str]) -> None:
-    from proxy.check import report_json, report_junit, report_text
+    from ocppscope.proxy.check import report_json, report_junit, report_text
 
     if fmt == "text":
         if output:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from proxy.capture.inputs import add_input_arguments
-    from proxy.commands.check import add_analysis_arguments
-    from proxy.commands.options import add_format_argument
+    from ocppscope.proxy.capture.inputs import add_input_arguments
+    from ocppscope.proxy.commands.check import add_analysis_arguments
+    from ocppscope.proxy.commands.options import add_format_argument
 
     parser = sub.add_parser(
         "diagnose",
@@ -39,11 +39,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from proxy.capture.inputs import events_from_args, inputs_from_args, say_notes
-    from proxy.commands.check import analyzer_options
-    from proxy.core.render import json_bytes
-    from proxy.diagnose import DiagnoseOptions, diagnose
-    from proxy.diagnose.report_text import render
+    from ocppscope.proxy.capture.inputs import events_from_args, inputs_from_args, say_notes
+    from ocppscope.proxy.commands.check import analyzer_options
+    from ocppscope.proxy.core.render import json_bytes
+    from ocppscope.proxy.diagnose import DiagnoseOptions, diagnose
+    from ocppscope.proxy.diagnose.report_text import render
 
     inputs = inputs_from_args(args)
     events = events_from_args(args, inputs)  # one stretch of time: connection ids kept apart where they repeat

@@ -10,8 +10,8 @@ import argparse
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from proxy.capture.inputs import add_input_arguments
-    from proxy.diff.options import add_diff_arguments
+    from ocppscope.proxy.capture.inputs import add_input_arguments
+    from ocppscope.proxy.diff.options import add_diff_arguments
 
     parser = sub.add_parser(
         "diff",
@@ -31,13 +31,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from proxy.capture.inputs import events_from_args, inputs_from_args, say_notes
-    from proxy.capture.report import SourceError
-    from proxy.capture.sources import STDIN
-    from proxy.core.events import Direction
-    from proxy.diff import diff_events
-    from proxy.diff.options import analyzer_options, checkers_from_args, diff_options, finish
-    from proxy.diff.report import diff_result
+    from ocppscope.proxy.capture.inputs import events_from_args, inputs_from_args, say_notes
+    from ocppscope.proxy.capture.report import SourceError
+    from ocppscope.proxy.capture.sources import STDIN
+    from ocppscope.proxy.core.events import Direction
+    from ocppscope.proxy.diff import diff_events
+    from ocppscope.proxy.diff.options import analyzer_options, checkers_from_args, diff_options, finish
+    from ocppscope.proxy.diff.report import diff_result
 
     subject = Direction.FROM_CHARGER if args.subject == "charger" else Direction.FROM_BACKEND
     if args.recorded == args.live == STDIN:

@@ -11,13 +11,13 @@ import json
 import sys
 from typing import Any, TextIO
 
-from proxy.errors import UsageError
+from ocppscope.proxy.errors import UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from proxy.capture.inputs import add_reading_arguments, add_recursive_argument
-    from proxy.commands.options import add_format_argument
-    from proxy.profiles.options import add_profile_arguments
+    from ocppscope.proxy.capture.inputs import add_reading_arguments, add_recursive_argument
+    from ocppscope.proxy.commands.options import add_format_argument
+    from ocppscope.proxy.profiles.options import add_profile_arguments
 
     parser = sub.add_parser(
         "endpoint",
@@ -53,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _forward(args: argparse.Namespace, out: TextIO) -> int:
-    from proxy.endpoint.forward import plan_endpoint
-    from proxy.profiles.loader import ProfileLibrary
+    from ocppscope.proxy.endpoint.forward import plan_endpoint
+    from ocppscope.proxy.profiles.loader import ProfileLibrary
 
     if len(args.profile) != 1 or "=" in args.profile[0]:
         raise UsageError("endpoint URL: give the charger's model once, as --profile PROFILE "
@@ -119,9 +119,9 @@ def write_plan(plan: Any, title: str, out: TextIO) -> None:
 
 
 def _reverse(args: argparse.Namespace, out: TextIO) -> int:
-    from proxy.capture.inputs import events_from_args, inputs_from_args, say_notes
-    from proxy.endpoint.capture import compare_endpoints
-    from proxy.profiles.options import profile_checker_from_args
+    from ocppscope.proxy.capture.inputs import events_from_args, inputs_from_args, say_notes
+    from ocppscope.proxy.endpoint.capture import compare_endpoints
+    from ocppscope.proxy.profiles.options import profile_checker_from_args
 
     checker = profile_checker_from_args(args)
     if checker is None:

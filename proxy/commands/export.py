@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from proxy.capture.inputs import add_input_arguments
+from ocppscope.proxy.capture.inputs import add_input_arguments
 
 OUTPUT_FORMATS = ("oot-jsonl", "oot-json")
 
@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from proxy.capture.inputs import export_inputs, inputs_from_args, note_on_stderr, warn_on_stderr
+    from ocppscope.proxy.capture.inputs import export_inputs, inputs_from_args, note_on_stderr, warn_on_stderr
 
     fmt = args.format or ("oot-json" if args.output.suffix.lower() == ".json" else "oot-jsonl")
     report = export_inputs(inputs_from_args(args), args.output, fmt=args.input_format, array=fmt == "oot-json",

@@ -8,8 +8,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from proxy.capture.inputs import add_input_arguments
-from proxy.errors import OcppscopeError
+from ocppscope.proxy.capture.inputs import add_input_arguments
+from ocppscope.proxy.errors import OcppscopeError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -32,9 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from proxy.capture import CaptureWriter, SourceError
-    from proxy.capture.inputs import STDIN, events_from_args, inputs_from_args, say_notes
-    from proxy.core.events import ConnectionOpened, Message
+    from ocppscope.proxy.capture import CaptureWriter, SourceError
+    from ocppscope.proxy.capture.inputs import STDIN, events_from_args, inputs_from_args, say_notes
+    from ocppscope.proxy.core.events import ConnectionOpened, Message
 
     inputs = inputs_from_args(args)
     written = args.output.resolve()

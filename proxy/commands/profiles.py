@@ -9,8 +9,8 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from proxy.commands.options import add_format_argument
-from proxy.errors import OcppscopeError
+from ocppscope.proxy.commands.options import add_format_argument
+from ocppscope.proxy.errors import OcppscopeError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _library(args: argparse.Namespace) -> Any:
-    from proxy.profiles.loader import ProfileLibrary
+    from ocppscope.proxy.profiles.loader import ProfileLibrary
 
     return ProfileLibrary(tuple(args.profiles))
 
@@ -90,7 +90,7 @@ def run_show(args: argparse.Namespace) -> int:
         json.dump(data, out, indent=2, ensure_ascii=False)
         out.write("\n")
         return 0
-    from proxy.profiles.describe import describe
+    from ocppscope.proxy.profiles.describe import describe
 
     out.write(describe(profile, library.file_of(args.profile_id).origin))
     return 0
@@ -98,9 +98,9 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_lint(args: argparse.Namespace) -> int:
     out = sys.stdout
-    from proxy.profiles.lint import lint_file
-    from proxy.profiles.loader import ProfileFile
-    from proxy.profiles.tomlfile import ProfileError, read_toml
+    from ocppscope.proxy.profiles.lint import lint_file
+    from ocppscope.proxy.profiles.loader import ProfileFile
+    from ocppscope.proxy.profiles.tomlfile import ProfileError, read_toml
 
     library = _library(args)
     problems_found = False

@@ -12,13 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from proxy.commands.check import CheckersFromArgs, add_analysis_arguments, analyzer_options
-from proxy.commands.options import add_format_argument
-from proxy.commands.tls import add_tls_arguments, check_tls_files
-from proxy.engine.routes import DEFAULT_LISTEN, Rewrite, Route, charger_urls
-from proxy.errors import OcppscopeError, UsageError
-from proxy.profiles.options import add_profile_arguments
-from proxy.stream.options import add_stream_arguments, console_mode, stream_setup
+from ocppscope.proxy.commands.check import CheckersFromArgs, add_analysis_arguments, analyzer_options
+from ocppscope.proxy.commands.options import add_format_argument
+from ocppscope.proxy.commands.tls import add_tls_arguments, check_tls_files
+from ocppscope.proxy.engine.routes import DEFAULT_LISTEN, Rewrite, Route, charger_urls
+from ocppscope.proxy.errors import OcppscopeError, UsageError
+from ocppscope.proxy.profiles.options import add_profile_arguments
+from ocppscope.proxy.stream.options import add_stream_arguments, console_mode, stream_setup
 
 GC_ENV = "OCPPSCOPE_RELAY_GC"
 
@@ -77,11 +77,11 @@ def routes_from_args(args: argparse.Namespace) -> list[Route]:
 def run(args: argparse.Namespace) -> int:
     check_tls_files(args)
     if args.tui:
-        from proxy.commands.tui import run_proxy_with_tui
+        from ocppscope.proxy.commands.tui import run_proxy_with_tui
 
         return run_proxy_with_tui(args)
-    from proxy.engine.engine import EngineConfig, ProxyEngine
-    from proxy.engine.lograte import limit_repeats
+    from ocppscope.proxy.engine.engine import EngineConfig, ProxyEngine
+    from ocppscope.proxy.engine.lograte import limit_repeats
 
     checkers = CheckersFromArgs(args)  # a broken profile is an error before anything listens
     config = EngineConfig(
@@ -107,8 +107,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_capture(args: argparse.Namespace) -> None:
     from mitmproxy.utils.human import parse_size
-
-    from proxy.capture.private import private_directory
+    from ocppscope.proxy.capture.private import private_directory
 
     if args.capture is not None:
         try:
@@ -123,7 +122,7 @@ def _save_flows(args: argparse.Namespace, config: Any) -> list[Any]:
     anything listens); mitmproxy must then keep each flow's messages until the flow is written."""
     if args.save_flows is None:
         return []
-    from addons.save_flows import OcppSaveFlows
+    from ocppscope.addons.save_flows import OcppSaveFlows
 
     config.keep_messages = True
     try:
@@ -137,7 +136,7 @@ def _console_mode(args: argparse.Namespace) -> str:
 
 
 def _worker_spec(args: argparse.Namespace, checkers: CheckersFromArgs, stream: Any = None) -> Any:
-    from proxy.engine.stream import WorkerSpec
+    from ocppscope.proxy.engine.stream import WorkerSpec
 
     _check_capture(args)
     return WorkerSpec(
@@ -155,7 +154,7 @@ def _worker_spec(args: argparse.Namespace, checkers: CheckersFromArgs, stream: A
 def _gc_policy() -> Any:
     """The relay's garbage-collection policy (proxy/engine/relaygc.py). ``OCPPSCOPE_RELAY_GC=off`` keeps only
     the freeze at start-up instead, for measuring what the policy is worth."""
-    from proxy.engine.relaygc import GcPolicy
+    from ocppscope.proxy.engine.relaygc import GcPolicy
 
     return None if os.environ.get(GC_ENV, "").lower() in ("off", "0", "no") else GcPolicy()
 

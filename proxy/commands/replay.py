@@ -14,9 +14,9 @@ import os
 import sys
 from types import ModuleType
 
-from proxy.errors import OcppscopeError
+from ocppscope.proxy.errors import OcppscopeError
 
-_LIVE_REPLAY_MODULE = "proxy.replay.command"
+_LIVE_REPLAY_MODULE = "ocppscope.proxy.replay.command"
 """Live replay (issue 6) plugs in here: the module provides ``add_replay_arguments(parser)``, which adds
 ``--target``, ``--as`` and its own options (it may read ``args.speed``, defined here), and ``run(args) -> int``."""
 SPEEDS = {"1": 1.0, "10": 10.0, "100": 100.0, "max": math.inf}
@@ -32,9 +32,9 @@ def _live_replay() -> ModuleType | None:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from proxy.capture.inputs import add_input_arguments
-    from proxy.commands.check import add_analysis_arguments
-    from proxy.profiles.options import add_profile_arguments
+    from ocppscope.proxy.capture.inputs import add_input_arguments
+    from ocppscope.proxy.commands.check import add_analysis_arguments
+    from ocppscope.proxy.profiles.options import add_profile_arguments
 
     parser = sub.add_parser(
         "replay",
@@ -65,12 +65,12 @@ def run(args: argparse.Namespace) -> int:
         if live is None:
             raise OcppscopeError("replaying against a live backend (--target) is not available in this version")
         return int(live.run(args))
-    from proxy.capture.inputs import STDIN, file_paths, inputs_from_args
-    from proxy.capture.times import LOCAL_ZONE
-    from proxy.commands.tui import require_terminal
-    from tui.analysis import AnalysisSpec
-    from tui.app import OcppscopeApp
-    from tui.session import ReplaySession
+    from ocppscope.proxy.capture.inputs import STDIN, file_paths, inputs_from_args
+    from ocppscope.proxy.capture.times import LOCAL_ZONE
+    from ocppscope.proxy.commands.tui import require_terminal
+    from ocppscope.tui.analysis import AnalysisSpec
+    from ocppscope.tui.app import OcppscopeApp
+    from ocppscope.tui.session import ReplaySession
 
     inputs = inputs_from_args(args)
     with file_paths(inputs, args.input_format, args.log_timezone) as paths:

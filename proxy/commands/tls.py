@@ -14,7 +14,7 @@ import ssl
 from collections.abc import Sequence
 from pathlib import Path
 
-from proxy.errors import OcppscopeError
+from ocppscope.proxy.errors import OcppscopeError
 
 UNVERIFIED_WARNING = "the backend's TLS certificate is NOT verified (--insecure-upstream)"
 

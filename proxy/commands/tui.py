@@ -18,17 +18,17 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from proxy.engine.hub import SUMMARY_HEADING
-from proxy.errors import OcppscopeError
-from proxy.stream.wire import TOKEN_ENV
+from ocppscope.proxy.engine.hub import SUMMARY_HEADING
+from ocppscope.proxy.errors import OcppscopeError
+from ocppscope.proxy.stream.wire import TOKEN_ENV
 
 CHILD_START_SECONDS = 30.0
 CHILD_STOP_SECONDS = 10.0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from proxy.commands.check import add_analysis_arguments
-    from proxy.profiles.options import add_profile_arguments
+    from ocppscope.proxy.commands.check import add_analysis_arguments
+    from ocppscope.proxy.profiles.options import add_profile_arguments
 
     parser = sub.add_parser(
         "tui",
@@ -46,8 +46,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from proxy.stream.options import parse_address
-    from tui.analysis import AnalysisSpec
+    from ocppscope.proxy.stream.options import parse_address
+    from ocppscope.tui.analysis import AnalysisSpec
 
     host, port = parse_address(args.attach)
     token = _token(args.token_file)
@@ -75,8 +75,8 @@ def require_terminal() -> None:
 
 def run_live_ui(host: str, port: int, token: str, *, spec: object | None = None, initial_filter: str = "",
                 notes: Sequence[str] = (), title: str | None = None, owns_proxy: bool = False) -> int:
-    from tui.app import OcppscopeApp
-    from tui.live import LiveSession
+    from ocppscope.tui.app import OcppscopeApp
+    from ocppscope.tui.live import LiveSession
 
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     session = LiveSession(f"ws://{where}", token, title=title, notes=list(notes), spec=spec,  # type: ignore[arg-type]
@@ -94,7 +94,7 @@ def child_argv(argv: Sequence[str]) -> list[str]:
 
 def run_proxy_with_tui(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
     """``ocppscope proxy … --tui``: the relay in a child process, the UI here; stopping the UI stops both."""
-    from tui.analysis import AnalysisSpec
+    from ocppscope.tui.analysis import AnalysisSpec
 
     require_terminal()
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -131,12 +131,12 @@ def _summary(log: str) -> str:
 def start_relay_child(argv: Sequence[str], token: str, *, stream: str | None = None
                       ) -> tuple[subprocess.Popen[bytes], tuple[str, int], Path]:
     """Start ``ocppscope ARGV --stream …`` and wait until its stream listens; (process, address, log file)."""
-    from proxy.stream.options import parse_address
+    from ocppscope.proxy.stream.options import parse_address
 
     workdir = Path(tempfile.mkdtemp(prefix="ocppscope-tui-"))
     ready = workdir / "stream-address"
     log_path = workdir / "relay.log"
-    command = [sys.executable, "-m", "proxy", *argv, "--stream-ready-file", str(ready)]
+    command = [sys.executable, "-m", "ocppscope", *argv, "--stream-ready-file", str(ready)]
     if stream is None:
         command += ["--stream", "127.0.0.1:0"]
     root = str(Path(__file__).resolve().parents[2])

@@ -3,8 +3,8 @@
 Nothing here imports mitmproxy, asyncio or Textual.
 """
 
-from proxy.core.analyzer import Analyzer, AnalyzerOptions, Checker, Context, Inspection
-from proxy.core.events import (
+from ocppscope.proxy.core.analyzer import Analyzer, AnalyzerOptions, Checker, Context, Inspection
+from ocppscope.proxy.core.events import (
     AuthSummary,
     ConnectionClosed,
     ConnectionOpened,
@@ -15,7 +15,7 @@ from proxy.core.events import (
     Ping,
     TlsInfo,
 )
-from proxy.core.findings import RULES, Finding, Rule, Severity
+from ocppscope.proxy.core.findings import RULES, Finding, Rule, Severity
 
 __all__ = [
     "RULES",

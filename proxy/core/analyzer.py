@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import msgspec
-
-from proxy.core.checks import framing, imported, rpc
-from proxy.core.connection import Connection, PendingCall
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Gap, Message, Ping
-from proxy.core.findings import Finding, Rule, Severity, rule
-from proxy.core.frames import Frame, decode, decode_cut
-from proxy.core.protocol import (
+from ocppscope.proxy.core.checks import framing, imported, rpc
+from ocppscope.proxy.core.connection import Connection, PendingCall
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Gap, Message, Ping
+from ocppscope.proxy.core.findings import Finding, Rule, Severity, rule
+from ocppscope.proxy.core.frames import Frame, decode, decode_cut
+from ocppscope.proxy.core.protocol import (
     ERROR_CODE_ALIASES,
     ERROR_CODES,
     VERSIONS,
@@ -36,8 +35,8 @@ from proxy.core.protocol import (
     version_of_subprotocol,
     versions_with_action,
 )
-from proxy.core.schemas import schema_for
-from proxy.core.secrets import Secret, frame_secrets, scrub_finding
+from ocppscope.proxy.core.schemas import schema_for
+from ocppscope.proxy.core.secrets import Secret, frame_secrets, scrub_finding
 
 log = logging.getLogger("ocppscope")
 

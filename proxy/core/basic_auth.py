@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from proxy.core.events import AuthSummary
+from ocppscope.proxy.core.events import AuthSummary
 
 PasswordKind = Literal["hex-text", "binary", "text"]
 

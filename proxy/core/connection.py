@@ -6,10 +6,9 @@ from typing import Any, Literal
 from urllib.parse import unquote
 
 import msgspec
-
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction
-from proxy.core.findings import Severity
-from proxy.core.frames import Frame
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction
+from ocppscope.proxy.core.findings import Severity
+from ocppscope.proxy.core.frames import Frame
 
 CallState = Literal["pending", "answered", "timed-out", "superseded", "closed"]
 

@@ -1,7 +1,7 @@
 """Findings are data: a stable rule id, a severity, where, a one-line message and the evidence.
 
 Every rule is declared once with :func:`rule`; ``docs/rules.md`` is generated from these declarations
-(``python -m proxy.core.rulesdoc``) and a test keeps it in step.
+(``python -m ocppscope.proxy.core.rulesdoc``) and a test keeps it in step.
 """
 
 from __future__ import annotations

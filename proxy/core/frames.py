@@ -13,9 +13,8 @@ from typing import Any
 
 import msgspec
 import orjson
-
-from proxy.core import render as safe
-from proxy.core.protocol import MAX_MESSAGE_ID_LENGTH, MessageType
+from ocppscope.proxy.core import render as safe
+from ocppscope.proxy.core.protocol import MAX_MESSAGE_ID_LENGTH, MessageType
 
 _EXPECTED_LENGTH = {
     MessageType.CALL: 4,

@@ -11,7 +11,7 @@ from enum import IntEnum
 from functools import cache
 from importlib import resources
 
-from proxy.core.events import Direction
+from ocppscope.proxy.core.events import Direction
 
 VERSIONS = ("1.6", "2.0.1", "2.1")
 """Versions whose JSON schemas ship with the ``ocpp`` package, so ocppscope can validate them."""
@@ -97,7 +97,7 @@ def error_code(version: str | None, generic: str) -> str:
 
 @cache
 def _actions() -> dict[str, dict[str, dict[str, str]]]:
-    with resources.files("proxy.core.data").joinpath("actions.json").open("rb") as fh:
+    with resources.files("ocppscope.proxy.core.data").joinpath("actions.json").open("rb") as fh:
         return json.load(fh)["versions"]
 
 

@@ -1,12 +1,12 @@
-"""Generate docs/rules.md from the rule declarations: ``python -m proxy.core.rulesdoc > docs/rules.md``."""
+"""Generate docs/rules.md from the rule declarations: ``python -m ocppscope.proxy.core.rulesdoc > docs/rules.md``."""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
 
-import proxy.core.checks
-from proxy.core.findings import RULES, Rule
+import ocppscope.proxy.core.checks
+from ocppscope.proxy.core.findings import RULES, Rule
 
 _AREAS = {
     "frame": "Frames",
@@ -31,7 +31,7 @@ _AREAS = {
 }
 
 
-RULE_MODULES = ("proxy.core.analyzer", "proxy.profiles.checker")
+RULE_MODULES = ("ocppscope.proxy.core.analyzer", "ocppscope.proxy.profiles.checker")
 """Modules outside ``proxy.core.checks`` that declare rules. Named, not imported: the profile checker builds on
 the core, so the core reaches it only here, when the page listing every rule is made."""
 
@@ -40,8 +40,8 @@ def load_all_rules() -> dict[str, Rule]:
     """Import every module that declares rules (each declares them on import) and return the registry."""
     for name in RULE_MODULES:
         importlib.import_module(name)
-    for module in pkgutil.iter_modules(proxy.core.checks.__path__):
-        importlib.import_module(f"proxy.core.checks.{module.name}")
+    for module in pkgutil.iter_modules(ocppscope.proxy.core.checks.__path__):
+        importlib.import_module(f"ocppscope.proxy.core.checks.{module.name}")
     return RULES
 
 

@@ -16,9 +16,8 @@ from importlib import resources
 from typing import Any, Literal
 
 import fastjsonschema
-
-from proxy.core.protocol import error_code
-from proxy.core.schemacode import Predicate, compile_predicate
+from ocppscope.proxy.core.protocol import error_code
+from ocppscope.proxy.core.schemacode import Predicate, compile_predicate
 
 Kind = Literal["request", "response"]
 

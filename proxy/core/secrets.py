@@ -20,10 +20,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 import orjson
-
-from proxy.core import render
-from proxy.core.basic_auth import hidden, is_redacted
-from proxy.core.events import Message
+from ocppscope.proxy.core import render
+from ocppscope.proxy.core.basic_auth import hidden, is_redacted
+from ocppscope.proxy.core.events import Message
 
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 """One word of a name: an acronym, a capitalised or lower-case word, or digits (``WiFiPSK2`` → Wi Fi PSK 2)."""

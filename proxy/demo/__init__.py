@@ -8,5 +8,5 @@ Building blocks, each usable on its own:
   the backend itself, the recording relay, or the real proxy in front of the backend.
 - :class:`proxy.demo.recorder.RecordingRelay` relays chargers to a backend and reports core events.
 - :mod:`proxy.demo.runner` combines them; :mod:`proxy.demo.record_captures` writes ``captures/``;
-  ``python -m proxy.demo`` checks the bundled captures.
+  ``python -m ocppscope.proxy.demo`` checks the bundled captures.
 """

@@ -1,4 +1,4 @@
-"""``python -m proxy.demo`` (what ``make demo`` runs): a real charge point and central system (the ``ocpp``
+"""``python -m ocppscope.proxy.demo`` (what ``make demo`` runs): a real charge point and central system (the ``ocpp``
 package) on loopback talking through ocppscope's real proxy, a charging session with a few deliberate faults,
 every frame and finding printed live.
 
@@ -15,13 +15,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from proxy.capture.reader import read_capture
-from proxy.check import report_text
-from proxy.check.runner import InputResult, analyze_events
-from proxy.check.verdict import judge
-from proxy.core.analyzer import AnalyzerOptions
-from proxy.demo.record_captures import CAPTURE_SUFFIX, default_directory
-from proxy.demo.scenarios import SCENARIOS
+from ocppscope.proxy.capture.reader import read_capture
+from ocppscope.proxy.check import report_text
+from ocppscope.proxy.check.runner import InputResult, analyze_events
+from ocppscope.proxy.check.verdict import judge
+from ocppscope.proxy.core.analyzer import AnalyzerOptions
+from ocppscope.proxy.demo.record_captures import CAPTURE_SUFFIX, default_directory
+from ocppscope.proxy.demo.scenarios import SCENARIOS
 
 INTRO = """\
 ocppscope demo: the bundled captures were recorded from real OCPP peers (the Python `ocpp` package) talking
@@ -54,7 +54,7 @@ def check_captures(captures: Sequence[Path]) -> list[InputResult]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m proxy.demo", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m ocppscope.proxy.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("captures", nargs="*", type=Path,
                         help="with --captures: the captures to check (default: the bundled ones)")
     parser.add_argument("--captures", dest="offline", action="store_true",
@@ -64,14 +64,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.offline and not args.captures:
         import asyncio
 
-        from proxy.demo.live import run_live_demo
+        from ocppscope.proxy.demo.live import run_live_demo
 
         asyncio.run(run_live_demo(sys.stdout, args.capture))
-        print("\nThe same findings for recorded traffic: `python -m proxy.demo --captures`; in CI: `ocppscope check`.")
+        print("\nThe same findings for recorded traffic: `python -m ocppscope.proxy.demo --captures`; "
+              "in CI: `ocppscope check`.")
         return 0
     captures = args.captures or bundled_captures()
     if not captures:
-        print("ocppscope demo: no captures found; record them with `python -m proxy.demo.record_captures`",
+        print("ocppscope demo: no captures found; record them with `python -m ocppscope.proxy.demo.record_captures`",
               file=sys.stderr)
         return 2
     print(INTRO)

@@ -29,13 +29,12 @@ from ocpp.v16.enums import Action as Action16
 from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201 import call_result as result201
 from ocpp.v201.enums import Action as Action201
+from ocppscope.proxy.core.connection import identity_from_path
+from ocppscope.proxy.demo.clock import now_iso
+from ocppscope.proxy.demo.wire import peek
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed, NegotiationError
 from websockets.http11 import Request, Response
-
-from proxy.core.connection import identity_from_path
-from proxy.demo.clock import now_iso
-from proxy.demo.wire import peek
 
 log = logging.getLogger("ocppscope.demo.backend")
 PEER_LOG = logging.getLogger("ocppscope.demo.peers")

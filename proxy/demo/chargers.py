@@ -21,10 +21,9 @@ from ocpp.v16.enums import Action as Action16
 from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201 import call_result as result201
 from ocpp.v201.enums import Action as Action201
+from ocppscope.proxy.demo.backend import PEER_LOG
+from ocppscope.proxy.demo.wire import peek
 from websockets.asyncio.client import ClientConnection, connect
-
-from proxy.demo.backend import PEER_LOG
-from proxy.demo.wire import peek
 
 OPEN_TIMEOUT = 5.0
 """Seconds a charger waits for the WebSocket handshake: the peers only ever talk over loopback."""

@@ -10,18 +10,18 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from proxy.core.analyzer import AnalyzerOptions, Checker
-from proxy.core.checks import default_checkers
-from proxy.core.findings import Severity
-from proxy.demo.backend import start_central_system
-from proxy.demo.scenarios import SCENARIOS, Scenario, run_charge_point
+from ocppscope.proxy.core.analyzer import AnalyzerOptions, Checker
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.findings import Severity
+from ocppscope.proxy.demo.backend import start_central_system
+from ocppscope.proxy.demo.scenarios import SCENARIOS, Scenario, run_charge_point
 
 DEMO_SCENARIO = "demo-session"
 
 
 def _demo_checkers() -> list[Checker]:
     # The demo charger is no vendor's model: it gets the OCPP 1.6 generic profile, as a real unknown one would.
-    from proxy.profiles.options import profile_checker
+    from ocppscope.proxy.profiles.options import profile_checker
 
     return [*default_checkers(), profile_checker()]
 
@@ -29,10 +29,10 @@ def _demo_checkers() -> list[Checker]:
 async def run_live_demo(out: TextIO = sys.stdout, capture: Path | None = None,
                         scenario: Scenario | None = None) -> int:
     """Run the demo session through the proxy, printing every frame and finding; return the error count."""
-    from addons.capture import OcppCapture
-    from addons.console import OcppConsole
-    from proxy.engine.embed import open_proxy
-    from proxy.engine.hub import Listener
+    from ocppscope.addons.capture import OcppCapture
+    from ocppscope.addons.console import OcppConsole
+    from ocppscope.proxy.engine.embed import open_proxy
+    from ocppscope.proxy.engine.hub import Listener
 
     scenario = scenario or SCENARIOS[DEMO_SCENARIO]
     console = OcppConsole(mode="lines", out=out)

@@ -1,4 +1,4 @@
-"""Regenerate the bundled captures: ``python -m proxy.demo.record_captures [NAME ...] [--out DIR]``.
+"""Regenerate the bundled captures: ``python -m ocppscope.proxy.demo.record_captures [NAME ...] [--out DIR]``.
 
 Each scenario of :data:`proxy.demo.scenarios.SCENARIOS` runs with real ``ocpp`` peers through the
 recording relay on loopback, and its events go to ``DIR/NAME.jsonl`` through the capture writer, redacted.
@@ -16,9 +16,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from proxy.capture.writer import CaptureWriter
-from proxy.demo.runner import record_scenario
-from proxy.demo.scenarios import SCENARIOS, Scenario
+from ocppscope.proxy.capture.writer import CaptureWriter
+from ocppscope.proxy.demo.runner import record_scenario
+from ocppscope.proxy.demo.scenarios import SCENARIOS, Scenario
 
 CAPTURE_SUFFIX = ".jsonl"
 BUNDLED_SALT = b"ocppscope bundled demo captures"
@@ -53,7 +53,7 @@ async def record_all(names: Sequence[str], directory: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m proxy.demo.record_captures", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m ocppscope.proxy.demo.record_captures", description=__doc__)
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"scenarios to record (default all: "
                         f"{', '.join(SCENARIOS)})")
     parser.add_argument("--out", type=Path, default=None, help="directory (default: the bundled captures/)")

@@ -23,14 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 
+from ocppscope.proxy.core.events import ClosedBy, ConnectionClosed, ConnectionOpened, Direction, Event, Message
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed as WebSocketClosed
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 from websockets.http11 import Request, Response
-
-from proxy.core.events import ClosedBy, ConnectionClosed, ConnectionOpened, Direction, Event, Message
 
 log = logging.getLogger("ocppscope.demo.recorder")
 

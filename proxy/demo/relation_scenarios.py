@@ -14,9 +14,8 @@ from ocpp.routing import on
 from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
 from ocpp.v16.enums import Action as Action16
-
-from proxy.demo.chargers import Charger16, charger_connection
-from proxy.demo.clock import now_iso
+from ocppscope.proxy.demo.chargers import Charger16, charger_connection
+from ocppscope.proxy.demo.clock import now_iso
 
 CARD = "04C7D2E91A3B80"
 FREE_VEND_TAG = "FreeCharging"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from proxy.core.events import Event
-from proxy.demo.backend import CentralSystem, start_central_system
-from proxy.demo.recorder import EventSink, RecordingRelay
-from proxy.demo.scenarios import Scenario, run_charge_point
+from ocppscope.proxy.core.events import Event
+from ocppscope.proxy.demo.backend import CentralSystem, start_central_system
+from ocppscope.proxy.demo.recorder import EventSink, RecordingRelay
+from ocppscope.proxy.demo.scenarios import Scenario, run_charge_point
 
 
 async def run_scenario(scenario: Scenario) -> CentralSystem:

@@ -24,19 +24,18 @@ from typing import Any
 
 from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
-from websockets.exceptions import InvalidStatus
-
-from proxy.demo.backend import BackendBehaviour
-from proxy.demo.chargers import Charger16, Charger201, basic_authorization, charger_connection
-from proxy.demo.clock import iso, now_iso
-from proxy.demo.relation_scenarios import STALE_TRANSACTION, message_relations
-from proxy.demo.value_scenarios import (
+from ocppscope.proxy.demo.backend import BackendBehaviour
+from ocppscope.proxy.demo.chargers import Charger16, Charger201, basic_authorization, charger_connection
+from ocppscope.proxy.demo.clock import iso, now_iso
+from ocppscope.proxy.demo.relation_scenarios import STALE_TRANSACTION, message_relations
+from ocppscope.proxy.demo.value_scenarios import (
     UNKNOWN_MEASURANDS,
     big_transaction_id,
     measurands_201,
     meter_values,
     vendor_data,
 )
+from websockets.exceptions import InvalidStatus
 
 log = logging.getLogger("ocppscope.demo.scenarios")
 

@@ -12,9 +12,8 @@ from typing import Any
 
 from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
-
-from proxy.demo.chargers import Charger16, Charger201, charger_connection
-from proxy.demo.clock import now_iso
+from ocppscope.proxy.demo.chargers import Charger16, Charger201, charger_connection
+from ocppscope.proxy.demo.clock import now_iso
 
 CARD = "04E1B2C3D4A580"
 BIG_TRANSACTION_ID = 3_000_000_001

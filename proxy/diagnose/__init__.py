@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from proxy.core.analyzer import Analyzer, AnalyzerOptions
-from proxy.core.checks import default_checkers
-from proxy.core.events import Event
-from proxy.diagnose.model import Cause, ChargerDiagnosis, ConnectionTimeline, Diagnosis, FrameRef
-from proxy.diagnose.observe import DiagnosisBuilder
-from proxy.diagnose.options import DiagnoseOptions
-from proxy.diagnose.rank import rank
+from ocppscope.proxy.core.analyzer import Analyzer, AnalyzerOptions
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.events import Event
+from ocppscope.proxy.diagnose.model import Cause, ChargerDiagnosis, ConnectionTimeline, Diagnosis, FrameRef
+from ocppscope.proxy.diagnose.observe import DiagnosisBuilder
+from ocppscope.proxy.diagnose.options import DiagnoseOptions
+from ocppscope.proxy.diagnose.rank import rank
 
 
 def diagnose(

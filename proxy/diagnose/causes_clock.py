@@ -8,12 +8,12 @@ causes rank below the connection causes, higher when the charger uses wss:// or 
 
 from __future__ import annotations
 
-from proxy.core.checks.clocks import age
-from proxy.core.findings import Finding, Severity
-from proxy.diagnose.model import Cause, FrameRef
-from proxy.diagnose.observe import ChargerFacts
-from proxy.diagnose.options import DiagnoseOptions
-from proxy.diagnose.words import close_ref, closed, finding_ref
+from ocppscope.proxy.core.checks.clocks import age
+from ocppscope.proxy.core.findings import Finding, Severity
+from ocppscope.proxy.diagnose.model import Cause, FrameRef
+from ocppscope.proxy.diagnose.observe import ChargerFacts
+from ocppscope.proxy.diagnose.options import DiagnoseOptions
+from ocppscope.proxy.diagnose.words import close_ref, closed, finding_ref
 
 _SET_CLOCK = ("Keep the charger's clock right: NTP, or the currentTime of the BootNotification and Heartbeat answers; "
               "send UTC with 'Z'; check its time-zone/DST handling and its RTC battery.")

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections import Counter
 from itertools import pairwise
 
-from proxy.core.checks.lifecycle import close_words
-from proxy.core.findings import Severity
-from proxy.core.words import duration as seconds
-from proxy.diagnose.model import Cause, ConnectionTimeline, FrameRef
-from proxy.diagnose.observe import ChargerFacts, ConnectionFacts
-from proxy.diagnose.options import DiagnoseOptions
-from proxy.diagnose.words import close_ref, closed, counted, ending, middle, open_ref
+from ocppscope.proxy.core.checks.lifecycle import close_words
+from ocppscope.proxy.core.findings import Severity
+from ocppscope.proxy.core.words import duration as seconds
+from ocppscope.proxy.diagnose.model import Cause, ConnectionTimeline, FrameRef
+from ocppscope.proxy.diagnose.observe import ChargerFacts, ConnectionFacts
+from ocppscope.proxy.diagnose.options import DiagnoseOptions
+from ocppscope.proxy.diagnose.words import close_ref, closed, counted, ending, middle, open_ref
 
 _CLEAN = frozenset({1000, 1001, 1005, None})
 

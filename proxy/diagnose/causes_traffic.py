@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from proxy.core.words import duration as seconds
-from proxy.diagnose.model import Cause, ConnectionTimeline, FrameRef
-from proxy.diagnose.observe import CallFact, ChargerFacts, ConnectionFacts
-from proxy.diagnose.options import DiagnoseOptions
-from proxy.diagnose.words import close_ref, closed, counted, ending, finding_ref
+from ocppscope.proxy.core.words import duration as seconds
+from ocppscope.proxy.diagnose.model import Cause, ConnectionTimeline, FrameRef
+from ocppscope.proxy.diagnose.observe import CallFact, ChargerFacts, ConnectionFacts
+from ocppscope.proxy.diagnose.options import DiagnoseOptions
+from ocppscope.proxy.diagnose.words import close_ref, closed, counted, ending, finding_ref
 
 
 def boot_loop(facts: ChargerFacts, options: DiagnoseOptions) -> list[Cause]:

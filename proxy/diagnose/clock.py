@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from proxy.core.checks.clocks import charger_stamp
+from ocppscope.proxy.core.checks.clocks import charger_stamp
 
 
 def charger_time(action: str | None, payload: object) -> float | None:

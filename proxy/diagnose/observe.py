@@ -16,18 +16,18 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from proxy.core.analyzer import Inspection
-from proxy.core.basic_auth import parse_basic_auth
-from proxy.core.checks.lifecycle import describe_close
-from proxy.core.connection import Connection
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, Ping, header
-from proxy.core.findings import Finding
-from proxy.core.frames import Frame
-from proxy.core.protocol import MessageType
-from proxy.diagnose.clock import ClockWatch, charger_time
-from proxy.diagnose.model import ConnectionTimeline, FrameRef
-from proxy.diagnose.retries import RetryRun, RetryWatch
-from proxy.diagnose.settings import revealed
+from ocppscope.proxy.core.analyzer import Inspection
+from ocppscope.proxy.core.basic_auth import parse_basic_auth
+from ocppscope.proxy.core.checks.lifecycle import describe_close
+from ocppscope.proxy.core.connection import Connection
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message, Ping, header
+from ocppscope.proxy.core.findings import Finding
+from ocppscope.proxy.core.frames import Frame
+from ocppscope.proxy.core.protocol import MessageType
+from ocppscope.proxy.diagnose.clock import ClockWatch, charger_time
+from ocppscope.proxy.diagnose.model import ConnectionTimeline, FrameRef
+from ocppscope.proxy.diagnose.retries import RetryRun, RetryWatch
+from ocppscope.proxy.diagnose.settings import revealed
 
 LAST_FRAMES = 4
 _KEPT = 50

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from proxy.diagnose import causes_clock as clock
-from proxy.diagnose import causes_connection as connection
-from proxy.diagnose import causes_traffic as traffic
-from proxy.diagnose.model import Cause, ChargerDiagnosis, Diagnosis
-from proxy.diagnose.observe import ChargerFacts, DiagnosisBuilder
-from proxy.diagnose.options import DiagnoseOptions
+from ocppscope.proxy.diagnose import causes_clock as clock
+from ocppscope.proxy.diagnose import causes_connection as connection
+from ocppscope.proxy.diagnose import causes_traffic as traffic
+from ocppscope.proxy.diagnose.model import Cause, ChargerDiagnosis, Diagnosis
+from ocppscope.proxy.diagnose.observe import ChargerFacts, DiagnosisBuilder
+from ocppscope.proxy.diagnose.options import DiagnoseOptions
 
 Detector = Callable[[ChargerFacts, DiagnoseOptions], list[Cause]]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from proxy.core.render import line, timestamp
-from proxy.core.words import duration as seconds
-from proxy.diagnose.model import ChargerDiagnosis, ConnectionTimeline, Diagnosis, FrameRef
+from ocppscope.proxy.core.render import line, timestamp
+from ocppscope.proxy.core.words import duration as seconds
+from ocppscope.proxy.diagnose.model import ChargerDiagnosis, ConnectionTimeline, Diagnosis, FrameRef
 
 
 def _clock(value: float | None, date: bool = False) -> str:

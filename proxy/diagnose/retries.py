@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from proxy.core.checks.retries import LOOP, call_signature, refusal
-from proxy.core.connection import PendingCall
-from proxy.core.frames import Frame
-from proxy.diagnose.model import FrameRef
+from ocppscope.proxy.core.checks.retries import LOOP, call_signature, refusal
+from ocppscope.proxy.core.connection import PendingCall
+from ocppscope.proxy.core.frames import Frame
+from ocppscope.proxy.diagnose.model import FrameRef
 
 _LOOPS_KEPT = 20
 

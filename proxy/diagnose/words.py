@@ -6,8 +6,8 @@ from collections import Counter
 from collections.abc import Iterable
 from statistics import median
 
-from proxy.core.findings import Finding
-from proxy.diagnose.model import ConnectionTimeline, FrameRef
+from ocppscope.proxy.core.findings import Finding
+from ocppscope.proxy.diagnose.model import ConnectionTimeline, FrameRef
 
 
 def counted(items: Iterable[object]) -> str:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from proxy.core.analyzer import AnalyzerOptions, Checker
-from proxy.core.checks import default_checkers
-from proxy.core.events import Event
-from proxy.core.findings import Finding
-from proxy.diff.compare import DiffOptions, compare_conversations
-from proxy.diff.conversation import Exchange, conversation
-from proxy.diff.payload import IgnoreRules
+from ocppscope.proxy.core.analyzer import AnalyzerOptions, Checker
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.events import Event
+from ocppscope.proxy.core.findings import Finding
+from ocppscope.proxy.diff.compare import DiffOptions, compare_conversations
+from ocppscope.proxy.diff.conversation import Exchange, conversation
+from ocppscope.proxy.diff.payload import IgnoreRules
 
 
 def diff_events(
@@ -38,7 +38,7 @@ def diff_events(
     """
     # Both sides redacted as captures are: a recording made with --no-redact shows no secret in the report,
     # and a secret compares as a marker would (not at all).
-    from proxy.capture.redact import Redactor, installation_salt
+    from ocppscope.proxy.capture.redact import Redactor, installation_salt
 
     redactor = Redactor(installation_salt())
     before = conversation(redactor.events(recorded), checkers, analyzer, keep_recorded)

@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from proxy.core import render as safe
-from proxy.core.checks.lifecycle import close_words
-from proxy.core.events import Direction
-from proxy.core.findings import Finding, Severity
-from proxy.core.secrets import scrub_finding
-from proxy.diff.conversation import Call, Exchange
-from proxy.diff.kinds import kind_id, severity
-from proxy.diff.paths import format_path
-from proxy.diff.payload import Change, IgnoreRules, compare
+from ocppscope.proxy.core import render as safe
+from ocppscope.proxy.core.checks.lifecycle import close_words
+from ocppscope.proxy.core.events import Direction
+from ocppscope.proxy.core.findings import Finding, Severity
+from ocppscope.proxy.core.secrets import scrub_finding
+from ocppscope.proxy.diff.conversation import Call, Exchange
+from ocppscope.proxy.diff.kinds import kind_id, severity
+from ocppscope.proxy.diff.paths import format_path
+from ocppscope.proxy.diff.payload import Change, IgnoreRules, compare
 
 # Findings the diff already reports in its own terms, or that describe the run rather than the subject.
 _COVERED_PREFIXES = ("rpc.call-error", "rpc.timeout", "rpc.unanswered-", "rpc.slow-response", "rpc.late-response",

@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from proxy.core.analyzer import Analyzer, AnalyzerOptions, Checker
-from proxy.core.checks import default_checkers
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message
-from proxy.core.findings import Finding
-from proxy.core.protocol import MessageType
+from ocppscope.proxy.core.analyzer import Analyzer, AnalyzerOptions, Checker
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Event, Message
+from ocppscope.proxy.core.findings import Finding
+from ocppscope.proxy.core.protocol import MessageType
 
 
 @dataclass(slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from proxy.core.findings import Severity
+from ocppscope.proxy.core.findings import Severity
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,14 +11,14 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from proxy.check import baseline
-from proxy.check.runner import InputResult
-from proxy.core.analyzer import AnalyzerOptions, Checker
-from proxy.core.checks import default_checkers
-from proxy.core.events import Direction
-from proxy.diff.compare import DiffOptions
-from proxy.diff.payload import VOLATILE, IgnoreRules
-from proxy.diff.report import verdict, write_report
+from ocppscope.proxy.check import baseline
+from ocppscope.proxy.check.runner import InputResult
+from ocppscope.proxy.core.analyzer import AnalyzerOptions, Checker
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.events import Direction
+from ocppscope.proxy.diff.compare import DiffOptions
+from ocppscope.proxy.diff.payload import VOLATILE, IgnoreRules
+from ocppscope.proxy.diff.report import verdict, write_report
 
 REPORT_FORMATS = ("text", "json", "junit")
 
@@ -32,9 +32,9 @@ def add_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup, *flags
 
 
 def add_diff_arguments(parser: argparse.ArgumentParser, *, subject_option: bool = False) -> None:
-    from proxy.commands.check import add_analysis_arguments
-    from proxy.commands.options import add_fail_on_argument, add_format_argument
-    from proxy.profiles.options import add_profile_arguments
+    from ocppscope.proxy.commands.check import add_analysis_arguments
+    from ocppscope.proxy.commands.options import add_fail_on_argument, add_format_argument
+    from ocppscope.proxy.profiles.options import add_profile_arguments
 
     group = parser.add_argument_group("regression diff")
     add_option(group, "--ignore", action="append", default=[], metavar="JSONPATH",
@@ -62,7 +62,7 @@ def add_diff_arguments(parser: argparse.ArgumentParser, *, subject_option: bool 
 
 def checkers_from_args(args: argparse.Namespace) -> Callable[[], list[Checker]]:
     """A factory of the checkers both sides of a diff are analysed with (default rules plus profiles)."""
-    from proxy.profiles.options import profile_checker_from_args
+    from ocppscope.proxy.profiles.options import profile_checker_from_args
 
     def build() -> list[Checker]:
         checker = profile_checker_from_args(args) if hasattr(args, "no_profiles") else None

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from proxy.errors import OcppscopeError
+from ocppscope.proxy.errors import OcppscopeError
 
 PathKey = str | int
 ConcretePath = tuple[PathKey, ...]

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from proxy.core.basic_auth import is_redacted
-from proxy.diff.paths import ConcretePath, FieldPattern, patterns
+from ocppscope.proxy.core.basic_auth import is_redacted
+from ocppscope.proxy.diff.paths import ConcretePath, FieldPattern, patterns
 
 VOLATILE = ("$..currentTime", "$..timestamp", "$..transactionId")
 """Fields whose values are ignored by default; their presence is still compared."""

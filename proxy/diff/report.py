@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import cast
 
-from proxy.check.baseline import BaselineKey
-from proxy.check.runner import ConnectionSummary, InputResult, finding_order
-from proxy.check.verdict import Verdict, judge
-from proxy.core.findings import Finding, Severity
-from proxy.diff.conversation import Exchange
+from ocppscope.proxy.check.baseline import BaselineKey
+from ocppscope.proxy.check.runner import ConnectionSummary, InputResult, finding_order
+from ocppscope.proxy.check.verdict import Verdict, judge
+from ocppscope.proxy.core.findings import Finding, Severity
+from ocppscope.proxy.diff.conversation import Exchange
 
 
 def diff_result(label: str, exchanges: Iterable[Exchange], differences: Sequence[Finding]) -> InputResult:
@@ -46,6 +46,6 @@ def verdict(results: Sequence[InputResult], fail_on: str, baseline: set[Baseline
 
 def write_report(fmt: str, output: Path | None, results: Sequence[InputResult], outcome: Verdict) -> None:
     # The check command's writer: one implementation of stdout/file, colour and the three formats.
-    from proxy.commands import check
+    from ocppscope.proxy.commands import check
 
     check.write_report(fmt, output, results, outcome, title="ocppscope diff")

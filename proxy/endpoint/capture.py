@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from proxy.core.analyzer import Analyzer, Checker, Context
-from proxy.core.connection import Connection
-from proxy.core.events import ConnectionOpened, Event, header
-from proxy.endpoint.reverse import Actual, Rebuilt, differences, rebuild_url
-from proxy.profiles.checker import ProfileChecker
+from ocppscope.proxy.core.analyzer import Analyzer, Checker, Context
+from ocppscope.proxy.core.connection import Connection
+from ocppscope.proxy.core.events import ConnectionOpened, Event, header
+from ocppscope.proxy.endpoint.reverse import Actual, Rebuilt, differences, rebuild_url
+from ocppscope.proxy.profiles.checker import ProfileChecker
 
 
 @dataclass(slots=True)

@@ -11,9 +11,9 @@ import base64
 import re
 from dataclasses import dataclass, field
 
-from proxy.endpoint.urls import BackendUrl, quote_identity, split_backend_url, split_via
-from proxy.profiles.model import Profile
-from proxy.profiles.values import check_value, split_csl
+from ocppscope.proxy.endpoint.urls import BackendUrl, quote_identity, split_backend_url, split_via
+from ocppscope.proxy.profiles.model import Profile
+from ocppscope.proxy.profiles.values import check_value, split_csl
 
 _HEX_KEY = re.compile(r"^[0-9A-Fa-f]{32,40}$")
 

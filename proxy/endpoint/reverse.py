@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from proxy.endpoint.urls import DEFAULT_PORTS
-from proxy.profiles.formats import ecotap_endpoint_problems, parse_ecotap_endpoint
-from proxy.profiles.model import Profile
-from proxy.profiles.values import option_value
+from ocppscope.proxy.endpoint.urls import DEFAULT_PORTS
+from ocppscope.proxy.profiles.formats import ecotap_endpoint_problems, parse_ecotap_endpoint
+from ocppscope.proxy.profiles.model import Profile
+from ocppscope.proxy.profiles.values import option_value
 
 Config = Mapping[str, str]
 """Known configuration values by case-folded key name."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
-from proxy.errors import OcppscopeError
+from ocppscope.proxy.errors import OcppscopeError
 
 DEFAULT_PORTS = {"ws": 80, "wss": 443}
 _SCHEMES = {"ws": "ws", "wss": "wss", "http": "ws", "https": "wss"}

@@ -7,10 +7,10 @@
 - :mod:`proxy.engine.bridge`, :mod:`proxy.engine.pingtap`, :mod:`proxy.engine.closing`: what touches mitmproxy.
 """
 
-from proxy.engine.embed import RunningProxy, open_proxy
-from proxy.engine.engine import EngineConfig, Listening, ProxyEngine
-from proxy.engine.hub import CallbackListener, Hub, Listener, Summary
-from proxy.engine.routes import Rewrite, Route, Upstream
+from ocppscope.proxy.engine.embed import RunningProxy, open_proxy
+from ocppscope.proxy.engine.engine import EngineConfig, Listening, ProxyEngine
+from ocppscope.proxy.engine.hub import CallbackListener, Hub, Listener, Summary
+from ocppscope.proxy.engine.routes import Rewrite, Route, Upstream
 
 __all__ = [
     "CallbackListener",

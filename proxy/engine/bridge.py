@@ -9,8 +9,7 @@ import time
 
 from mitmproxy import connection, http
 from mitmproxy.websocket import WebSocketMessage
-
-from proxy.core.events import (
+from ocppscope.proxy.core.events import (
     AuthSummary,
     ClosedBy,
     ConnectionClosed,

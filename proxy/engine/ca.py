@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from proxy.config import config_dir
+from ocppscope.proxy.config import config_dir
 
 BASENAME = "mitmproxy"
 """mitmproxy 11 looks for ``<confdir>/mitmproxy-ca.pem``; the name on the certificate is ours."""

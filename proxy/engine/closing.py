@@ -27,10 +27,9 @@ from mitmproxy.addons.proxyserver import Proxyserver
 from mitmproxy.proxy import commands, layer
 from mitmproxy.proxy.layers.websocket import WebsocketEndHook, WebsocketLayer, WebSocketMessageInjected
 from mitmproxy.websocket import WebSocketMessage
+from ocppscope.proxy.engine.bridge import CLOSED_BY_PROXY
 from wsproto import ConnectionState
 from wsproto.frame_protocol import Opcode
-
-from proxy.engine.bridge import CLOSED_BY_PROXY
 
 _OPEN_STATES = {ConnectionState.OPEN, ConnectionState.REMOTE_CLOSING}
 

@@ -18,12 +18,12 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from proxy.core.analyzer import AnalyzerOptions, Inspection
-from proxy.core.events import Event
-from proxy.core.findings import Finding
-from proxy.engine.engine import EngineConfig, ProxyEngine
-from proxy.engine.hub import Listener, Summary
-from proxy.engine.routes import Route
+from ocppscope.proxy.core.analyzer import AnalyzerOptions, Inspection
+from ocppscope.proxy.core.events import Event
+from ocppscope.proxy.core.findings import Finding
+from ocppscope.proxy.engine.engine import EngineConfig, ProxyEngine
+from ocppscope.proxy.engine.hub import Listener, Summary
+from ocppscope.proxy.engine.routes import Route
 
 Observation = tuple[Event | None, Inspection | None, Sequence[Finding]]
 """(event, inspection, its findings); event and inspection are None for findings the clock or the end caused."""
@@ -100,7 +100,7 @@ async def open_proxy(
     **config: Any,
 ) -> AsyncIterator[RunningProxy]:
     """Run ocppscope between ``upstream`` and a loopback listener (port chosen by the OS) for the block."""
-    from proxy.engine.routes import Rewrite
+    from ocppscope.proxy.engine.routes import Rewrite
 
     route = Route.parse(listen, upstream, tuple(Rewrite.parse(r) for r in rewrites))
     engine = ProxyEngine(

@@ -19,14 +19,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from proxy.core.analyzer import AnalyzerOptions, Checker
-from proxy.core.checks import default_checkers
-from proxy.engine import ca
-from proxy.engine.hub import Hub, Listener, Publisher
-from proxy.engine.relaygc import GcPolicy, RelayGc
-from proxy.engine.routes import Route
-from proxy.engine.stream import EventStream, WorkerSpec, frame
-from proxy.errors import OcppscopeError
+from ocppscope.proxy.core.analyzer import AnalyzerOptions, Checker
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.engine import ca
+from ocppscope.proxy.engine.hub import Hub, Listener, Publisher
+from ocppscope.proxy.engine.relaygc import GcPolicy, RelayGc
+from ocppscope.proxy.engine.routes import Route
+from ocppscope.proxy.engine.stream import EventStream, WorkerSpec, frame
+from ocppscope.proxy.errors import OcppscopeError
 
 log = logging.getLogger("ocppscope.engine")
 
@@ -87,7 +87,7 @@ class ProxyEngine:
         """``addons``: further mitmproxy addons; ``listeners``: subscribed to the hub (console, capture, apps)."""
         if not config.routes:
             raise OcppscopeError("nothing to proxy: give --upstream or --route")
-        from addons.inspector import OcppInspector
+        from ocppscope.addons.inspector import OcppInspector
 
         self.config = config
         self.routes = _distinct_ports(config.routes)
@@ -144,9 +144,8 @@ class ProxyEngine:
         from mitmproxy import exceptions, options
         from mitmproxy.addons import core, next_layer, proxyserver, tlsconfig
         from mitmproxy.master import Master
-
-        from addons.handshake_timeout import OcppHandshakeTimeout
-        from addons.routing import OcppRouting
+        from ocppscope.addons.handshake_timeout import OcppHandshakeTimeout
+        from ocppscope.addons.routing import OcppRouting
 
         opts = options.Options()
         master = Master(opts)
@@ -212,7 +211,7 @@ class ProxyEngine:
         if self._stopped or self._master is None:
             return
         self._stopped = True
-        from proxy.engine.closing import request_close
+        from ocppscope.proxy.engine.closing import request_close
 
         master = self._master
         proxyserver = master.addons.get("proxyserver")
@@ -239,7 +238,7 @@ class ProxyEngine:
 
     async def _start_worker(self, spec: WorkerSpec) -> EventStream:
         worker = self._worker = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "proxy.engine.worker", stdin=asyncio.subprocess.PIPE,
+            sys.executable, "-m", "ocppscope.proxy.engine.worker", stdin=asyncio.subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (_ROOT, os.environ.get("PYTHONPATH"))))},
         )
         pipe = worker.stdin

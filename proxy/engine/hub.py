@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from proxy.core.analyzer import Analyzer, AnalyzerOptions, Checker, Inspection
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Message, Ping
-from proxy.core.findings import Finding, Severity
+from ocppscope.proxy.core.analyzer import Analyzer, AnalyzerOptions, Checker, Inspection
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Event, Message, Ping
+from ocppscope.proxy.core.findings import Finding, Severity
 
 log = logging.getLogger("ocppscope.engine")
 

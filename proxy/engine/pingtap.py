@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Callable
 
-from proxy.core.events import Direction
+from ocppscope.proxy.core.events import Direction
 
 SERVER_LOGGER = "mitmproxy.proxy.server"
 _RECORD = re.compile(r"Received WebSocket (ping|pong) from (client|server) \(payload: (b'.*'|b\".*\")\)\Z", re.S)

@@ -12,8 +12,8 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from proxy.addresses import parse_host_port
-from proxy.errors import OcppscopeError
+from ocppscope.proxy.addresses import parse_host_port
+from ocppscope.proxy.errors import OcppscopeError
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
 

@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from proxy.core.analyzer import AnalyzerOptions, Checker
-from proxy.core.checks import default_checkers
-from proxy.core.events import Direction, Event, Gap, Message
+from ocppscope.proxy.core.analyzer import AnalyzerOptions, Checker
+from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.events import Direction, Event, Gap, Message
 
 log = logging.getLogger("ocppscope.engine")
 

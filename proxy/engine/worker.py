@@ -17,16 +17,16 @@ import signal
 import sys
 import time
 
-from proxy.engine.lograte import limit_repeats
-from proxy.engine.stream import WorkerSpec, decode_batches, read_frame
+from ocppscope.proxy.engine.lograte import limit_repeats
+from ocppscope.proxy.engine.stream import WorkerSpec, decode_batches, read_frame
 
 TICK = 1.0
 
 
 def run(fd: int) -> int:
-    from addons.capture import OcppCapture
-    from addons.console import OcppConsole
-    from proxy.engine.hub import Hub
+    from ocppscope.addons.capture import OcppCapture
+    from ocppscope.addons.console import OcppConsole
+    from ocppscope.proxy.engine.hub import Hub
 
     spec_frame = read_frame(lambda n: os.read(fd, n))
     if spec_frame is None:
@@ -38,7 +38,7 @@ def run(fd: int) -> int:
         hub.subscribe(OcppCapture(spec.capture_dir, split=spec.capture_split, max_size=spec.capture_max_size,
                                   redact=spec.capture_redact))
     if spec.stream is not None:
-        from proxy.stream.worker import serve
+        from ocppscope.proxy.stream.worker import serve
 
         serve(hub, spec.stream)  # the live view's stream, served from here so the relay never waits for a UI
     next_tick = time.monotonic() + TICK

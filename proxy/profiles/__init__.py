@@ -17,7 +17,7 @@ _LAZY = {"add_profile_arguments", "profile_checker", "profile_checker_from_args"
 def __getattr__(name: str) -> Any:
     # Lazy: reading the profile data (proxy.profiles.model) need not load the checker and the inspection core.
     if name in _LAZY:
-        from proxy.profiles import options
+        from ocppscope.proxy.profiles import options
 
         return getattr(options, name)
     raise AttributeError(name)

@@ -11,17 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from proxy.core.analyzer import Checker, Context
-from proxy.core.connection import Connection, PendingCall
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Ping, header
-from proxy.core.findings import RULES, Severity, rule
-from proxy.core.frames import Frame
-from proxy.endpoint.reverse import Actual, differences, rebuild_url
-from proxy.profiles import judge_config, judge_limits, judge_messages
-from proxy.profiles.model import Profile
-from proxy.profiles.selection import Choice, ProfileSelector, detection_match
-from proxy.profiles.state import ChargerState
-from proxy.profiles.verdicts import DISAGREES, Expectation, Verdict, compare
+from ocppscope.proxy.core.analyzer import Checker, Context
+from ocppscope.proxy.core.connection import Connection, PendingCall
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Ping, header
+from ocppscope.proxy.core.findings import RULES, Severity, rule
+from ocppscope.proxy.core.frames import Frame
+from ocppscope.proxy.endpoint.reverse import Actual, differences, rebuild_url
+from ocppscope.proxy.profiles import judge_config, judge_limits, judge_messages
+from ocppscope.proxy.profiles.model import Profile
+from ocppscope.proxy.profiles.selection import Choice, ProfileSelector, detection_match
+from ocppscope.proxy.profiles.state import ChargerState
+from ocppscope.proxy.profiles.verdicts import DISAGREES, Expectation, Verdict, compare
 
 _EXAMPLE_EVC5 = "charger 1891351 booting as Ecotap"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from proxy.profiles.model import LIMIT_KEYS, ActionPolicy, KeySpec, Profile, ValueSpec
+from ocppscope.proxy.profiles.model import LIMIT_KEYS, ActionPolicy, KeySpec, Profile, ValueSpec
 
 
 def _value(spec: ValueSpec) -> list[str]:

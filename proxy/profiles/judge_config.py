@@ -5,14 +5,14 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from proxy.core.basic_auth import REDACTED_PREFIX, parse_redaction_marker
-from proxy.core.payload import items
-from proxy.endpoint.reverse import inconsistencies
-from proxy.profiles.judge_limits import limit
-from proxy.profiles.model import LIMIT_KEYS, KeySpec, Profile
-from proxy.profiles.state import ChargerState
-from proxy.profiles.values import ValueProblem, check_value, notes_for, shown
-from proxy.profiles.verdicts import DISAGREES, Expectation, Verdict
+from ocppscope.proxy.core.basic_auth import REDACTED_PREFIX, parse_redaction_marker
+from ocppscope.proxy.core.payload import items
+from ocppscope.proxy.endpoint.reverse import inconsistencies
+from ocppscope.proxy.profiles.judge_limits import limit
+from ocppscope.proxy.profiles.model import LIMIT_KEYS, KeySpec, Profile
+from ocppscope.proxy.profiles.state import ChargerState
+from ocppscope.proxy.profiles.values import ValueProblem, check_value, notes_for, shown
+from ocppscope.proxy.profiles.verdicts import DISAGREES, Expectation, Verdict
 
 
 def _suggest(profile: Profile, key: str) -> str:

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from proxy.profiles.model import LIMIT_KEYS, Profile
-from proxy.profiles.ocpp16 import DEFAULT_MEASURAND
-from proxy.profiles.state import ChargerState, InstalledProfile, with_installed
-from proxy.profiles.verdicts import Expectation, Verdict
+from ocppscope.proxy.profiles.model import LIMIT_KEYS, Profile
+from ocppscope.proxy.profiles.ocpp16 import DEFAULT_MEASURAND
+from ocppscope.proxy.profiles.state import ChargerState, InstalledProfile, with_installed
+from ocppscope.proxy.profiles.verdicts import Expectation, Verdict
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
-from proxy.profiles.model import Profile
-from proxy.profiles.verdicts import DISAGREES, Verdict
+from ocppscope.proxy.profiles.model import Profile
+from ocppscope.proxy.profiles.verdicts import DISAGREES, Verdict
 
 
 def action_from_backend(profile: Profile, action: str) -> Verdict | None:

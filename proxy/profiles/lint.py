@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from proxy.profiles.loader import ProfileFile, ProfileLibrary, locate
-from proxy.profiles.model import LIMIT_KEYS, Profile
-from proxy.profiles.ocpp16 import KEY_MAX_LENGTH
-from proxy.profiles.parse import RawProblem
-from proxy.profiles.ranges import Interval, IntRanges
-from proxy.profiles.tomlfile import Problem, ProfileError, dotted
-from proxy.profiles.values import check_value
+from ocppscope.proxy.profiles.loader import ProfileFile, ProfileLibrary, locate
+from ocppscope.proxy.profiles.model import LIMIT_KEYS, Profile
+from ocppscope.proxy.profiles.ocpp16 import KEY_MAX_LENGTH
+from ocppscope.proxy.profiles.parse import RawProblem
+from ocppscope.proxy.profiles.ranges import Interval, IntRanges
+from ocppscope.proxy.profiles.tomlfile import Problem, ProfileError, dotted
+from ocppscope.proxy.profiles.values import check_value
 
 Warn = Callable[[tuple[str | int, ...], str], None]
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from proxy.config import config_dir
-from proxy.errors import OcppscopeError
-from proxy.profiles.model import Profile
-from proxy.profiles.parse import RawProblem, profile_from_tables
-from proxy.profiles.selection import MappingEntry
-from proxy.profiles.tomlfile import Problem, ProfileError, TomlFile, dotted, read_toml
+from ocppscope.proxy.config import config_dir
+from ocppscope.proxy.errors import OcppscopeError
+from ocppscope.proxy.profiles.model import Profile
+from ocppscope.proxy.profiles.parse import RawProblem, profile_from_tables
+from ocppscope.proxy.profiles.selection import MappingEntry
+from ocppscope.proxy.profiles.tomlfile import Problem, ProfileError, TomlFile, dotted, read_toml
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "data"
 GENERIC_ID = "ocpp16-generic"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from proxy.profiles.ranges import IntRanges
+from ocppscope.proxy.profiles.ranges import IntRanges
 
 ValueType = Literal["integer", "boolean", "string"]
 KeyType = Literal["integer", "boolean", "string", "csl", "structured"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from proxy.core.events import Direction
-from proxy.core.protocol import action_direction, actions
+from ocppscope.proxy.core.events import Direction
+from ocppscope.proxy.core.protocol import action_direction, actions
 
 MEASURANDS: tuple[str, ...] = (
     "Energy.Active.Export.Register",

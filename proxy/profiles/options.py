@@ -15,9 +15,9 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from proxy.profiles.checker import ProfileChecker
-from proxy.profiles.loader import ProfileLibrary, read_mapping_file
-from proxy.profiles.selection import ProfileSelector, parse_mapping_arg
+from ocppscope.proxy.profiles.checker import ProfileChecker
+from ocppscope.proxy.profiles.loader import ProfileLibrary, read_mapping_file
+from ocppscope.proxy.profiles.selection import ProfileSelector, parse_mapping_arg
 
 
 def add_profile_arguments(parser: argparse.ArgumentParser) -> None:

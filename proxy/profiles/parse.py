@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from proxy.core.secrets import declare_secret_names
-from proxy.profiles import ocpp16
-from proxy.profiles.model import (
+from ocppscope.proxy.core.secrets import declare_secret_names
+from ocppscope.proxy.profiles import ocpp16
+from ocppscope.proxy.profiles.model import (
     ACCESS,
     AUTH_FORMATS,
     ENDPOINT_STYLES,
@@ -40,8 +40,8 @@ from proxy.profiles.model import (
     ValueNote,
     ValueSpec,
 )
-from proxy.profiles.ranges import IntRanges, parse_ranges
-from proxy.profiles.tomlfile import KeyPath
+from ocppscope.proxy.profiles.ranges import IntRanges, parse_ranges
+from ocppscope.proxy.profiles.tomlfile import KeyPath
 
 T = TypeVar("T")
 _MISSING: Any = object()

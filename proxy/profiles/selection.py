@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any, Literal
 
-from proxy.errors import OcppscopeError
-from proxy.profiles.model import Profile
+from ocppscope.proxy.errors import OcppscopeError
+from ocppscope.proxy.profiles.model import Profile
 
 How = Literal["explicit", "detected", "default", "renamed"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from proxy.profiles.selection import Choice
+from ocppscope.proxy.profiles.selection import Choice
 
 
 @dataclass(frozen=True, slots=True)

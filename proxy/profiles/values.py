@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from proxy.core.basic_auth import is_redacted
-from proxy.profiles.formats import FORMAT_CHECKS
-from proxy.profiles.model import FieldSpec, KeySpec, ValueNote, ValueSpec
-from proxy.profiles.ocpp16 import PHASES
+from ocppscope.proxy.core.basic_auth import is_redacted
+from ocppscope.proxy.profiles.formats import FORMAT_CHECKS
+from ocppscope.proxy.profiles.model import FieldSpec, KeySpec, ValueNote, ValueSpec
+from ocppscope.proxy.profiles.ocpp16 import PHASES
 
 ProblemKind = Literal["wrong-type", "out-of-range", "not-allowed", "csl-item", "too-many-items", "bad-format",
                       "too-long"]

@@ -17,16 +17,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from http import HTTPStatus
 
+from ocppscope.proxy.core.connection import identity_from_path
+from ocppscope.proxy.core.events import Direction
+from ocppscope.proxy.replay.charger import ReplayRun
+from ocppscope.proxy.replay.livelog import LiveLog
+from ocppscope.proxy.replay.plan import ChargerScript, ConnectionScript
+from ocppscope.proxy.replay.session import ReplayOptions, Session
+from ocppscope.proxy.replay.values import ValueMap
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
-
-from proxy.core.connection import identity_from_path
-from proxy.core.events import Direction
-from proxy.replay.charger import ReplayRun
-from proxy.replay.livelog import LiveLog
-from proxy.replay.plan import ChargerScript, ConnectionScript
-from proxy.replay.session import ReplayOptions, Session
-from proxy.replay.values import ValueMap
 
 
 class BackendReplay:

@@ -16,15 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from ocppscope.proxy.core.events import Direction, header
+from ocppscope.proxy.errors import OcppscopeError
+from ocppscope.proxy.replay.livelog import LiveLog
+from ocppscope.proxy.replay.plan import ChargerScript, ConnectionScript
+from ocppscope.proxy.replay.session import ReplayOptions, Session, SessionNotes
+from ocppscope.proxy.replay.values import ValueMap
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidHandshake, InvalidStatus
-
-from proxy.core.events import Direction, header
-from proxy.errors import OcppscopeError
-from proxy.replay.livelog import LiveLog
-from proxy.replay.plan import ChargerScript, ConnectionScript
-from proxy.replay.session import ReplayOptions, Session, SessionNotes
-from proxy.replay.values import ValueMap
 
 OPEN_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 5.0

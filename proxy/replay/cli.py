@@ -26,22 +26,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from proxy.commands.tls import (
+from ocppscope.proxy.commands.tls import (
     UNVERIFIED_WARNING,
     add_tls_arguments,
     backend_context,
     charger_context,
     check_tls_files,
 )
-from proxy.errors import OcppscopeError, UsageError
+from ocppscope.proxy.errors import OcppscopeError, UsageError
 
 if TYPE_CHECKING:
-    from proxy.capture.inputs import Inputs
-    from proxy.check.runner import InputResult
-    from proxy.core.events import Direction, Event
-    from proxy.replay.charger import ReplayRun
-    from proxy.replay.plan import ChargerScript
-    from proxy.replay.session import ReplayOptions
+    from ocppscope.proxy.capture.inputs import Inputs
+    from ocppscope.proxy.check.runner import InputResult
+    from ocppscope.proxy.core.events import Direction, Event
+    from ocppscope.proxy.replay.charger import ReplayRun
+    from ocppscope.proxy.replay.plan import ChargerScript
+    from ocppscope.proxy.replay.session import ReplayOptions
 
 
 def speed(text: str) -> float:
@@ -59,7 +59,7 @@ def speed(text: str) -> float:
 
 def add_live_replay_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of a live replay; options the command already has (say ``--speed``) are shared."""
-    from proxy.diff.options import add_diff_arguments, add_option
+    from ocppscope.proxy.diff.options import add_diff_arguments, add_option
 
     group = parser.add_argument_group(
         "live replay",
@@ -96,8 +96,8 @@ def run_live_replay(captures: Sequence[str | os.PathLike[str]], args: argparse.N
 
     Each argument is one recording, played on its own: a capture file, a folder (a proxy run's, one file per
     connection, merged by time), a glob pattern the shell left alone, or ``-`` for standard input."""
-    from proxy.capture.inputs import STDIN, inputs_from_args
-    from proxy.diff.options import finish
+    from ocppscope.proxy.capture.inputs import STDIN, inputs_from_args
+    from ocppscope.proxy.diff.options import finish
 
     if not args.target:
         raise OcppscopeError("a live replay needs --target URL")
@@ -125,7 +125,7 @@ def _password(args: argparse.Namespace) -> str | None:
 
 
 def _options(args: argparse.Namespace) -> ReplayOptions:
-    from proxy.replay.session import ReplayOptions
+    from ocppscope.proxy.replay.session import ReplayOptions
 
     # The replay command may define --speed itself, as text ("10", "max").
     factor = args.speed if isinstance(args.speed, float) else speed(str(args.speed))
@@ -133,7 +133,7 @@ def _options(args: argparse.Namespace) -> ReplayOptions:
 
 
 def _scripts(events: list[Event], args: argparse.Namespace, me: Direction) -> list[ChargerScript]:
-    from proxy.replay.plan import build_scripts
+    from ocppscope.proxy.replay.plan import build_scripts
 
     scripts = build_scripts(events, me)
     if args.charger:
@@ -145,7 +145,7 @@ def _scripts(events: list[Event], args: argparse.Namespace, me: Direction) -> li
 
 def _read(inputs: Inputs, args: argparse.Namespace) -> list[Event]:
     """The events of the inputs, as one recording merged by time (a proxy run's folder: one file per connection)."""
-    from proxy.capture.inputs import events_from_args, say_notes
+    from ocppscope.proxy.capture.inputs import events_from_args, say_notes
 
     events = events_from_args(args, inputs)
     read = list(events)
@@ -159,8 +159,8 @@ def _recording(inputs: Inputs) -> Path:
 
 
 async def _play_chargers(recordings: Sequence[Inputs], args: argparse.Namespace) -> list[InputResult]:
-    from proxy.core.events import Direction
-    from proxy.replay.charger import ChargerTarget, replay_chargers
+    from ocppscope.proxy.core.events import Direction
+    from ocppscope.proxy.replay.charger import ChargerTarget, replay_chargers
 
     context = None
     if args.upstream_ca or args.insecure_upstream:
@@ -182,8 +182,8 @@ async def _play_chargers(recordings: Sequence[Inputs], args: argparse.Namespace)
 
 
 def _serve_backend(inputs: Inputs, args: argparse.Namespace) -> InputResult:
-    from proxy.core.events import Direction
-    from proxy.replay.backend import BackendReplay
+    from ocppscope.proxy.core.events import Direction
+    from ocppscope.proxy.replay.backend import BackendReplay
 
     path = inputs.label
     events = _read(inputs, args)
@@ -209,9 +209,9 @@ def _serve_backend(inputs: Inputs, args: argparse.Namespace) -> InputResult:
 
 def _compare(events: list[Event], run: ReplayRun, args: argparse.Namespace, subject: Direction,
              label: str) -> InputResult:
-    from proxy.diff import diff_events
-    from proxy.diff.options import analyzer_options, checkers_from_args, diff_options
-    from proxy.diff.report import diff_result
+    from ocppscope.proxy.diff import diff_events
+    from ocppscope.proxy.diff.options import analyzer_options, checkers_from_args, diff_options
+    from ocppscope.proxy.diff.report import diff_result
 
     played = set(run.played)
     differences, live = diff_events(events, run.log.events, diff_options(args, subject, args.answer_timeout),
@@ -232,8 +232,8 @@ def _report_run(run: ReplayRun) -> None:
 def _record(run: ReplayRun, args: argparse.Namespace, path: Path, index: int, total: int) -> None:
     if not args.record:
         return
-    from proxy.capture.private import private_directory
-    from proxy.capture.writer import CaptureWriter
+    from ocppscope.proxy.capture.private import private_directory
+    from ocppscope.proxy.capture.writer import CaptureWriter
 
     target: Path = args.record
     # Folders made here hold traffic: 0700 like the proxy's capture folders, whatever the umask.

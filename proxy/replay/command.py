@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from proxy.replay.cli import add_live_replay_arguments, run_live_replay
+from ocppscope.proxy.replay.cli import add_live_replay_arguments, run_live_replay
 
 
 def add_replay_arguments(parser: argparse.ArgumentParser) -> None:

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from proxy.core.events import ClosedBy, ConnectionClosed, ConnectionOpened, Direction, Event, Headers, Message
+from ocppscope.proxy.core.events import ClosedBy, ConnectionClosed, ConnectionOpened, Direction, Event, Headers, Message
 
 log = logging.getLogger("ocppscope.replay")
 

@@ -14,9 +14,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from proxy.core.analyzer import Analyzer
-from proxy.core.events import AuthSummary, ConnectionClosed, ConnectionOpened, Direction, Event, Message, header
-from proxy.core.protocol import MessageType
+from ocppscope.proxy.core.analyzer import Analyzer
+from ocppscope.proxy.core.events import (
+    AuthSummary,
+    ConnectionClosed,
+    ConnectionOpened,
+    Direction,
+    Event,
+    Message,
+    header,
+)
+from ocppscope.proxy.core.protocol import MessageType
 
 
 @dataclass(slots=True)

@@ -20,16 +20,15 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from ocppscope.proxy.core.events import Direction
+from ocppscope.proxy.core.frames import Frame, decode
+from ocppscope.proxy.core.protocol import MessageType
+from ocppscope.proxy.replay.livelog import LiveLog
+from ocppscope.proxy.replay.plan import ChargerScript, ConnectionScript, Step
+from ocppscope.proxy.replay.values import ValueMap
+from ocppscope.proxy.replay.wire import call_error, new_message_id, renew, shift_times
 from websockets.asyncio.connection import Connection
 from websockets.exceptions import ConnectionClosed
-
-from proxy.core.events import Direction
-from proxy.core.frames import Frame, decode
-from proxy.core.protocol import MessageType
-from proxy.replay.livelog import LiveLog
-from proxy.replay.plan import ChargerScript, ConnectionScript, Step
-from proxy.replay.values import ValueMap
-from proxy.replay.wire import call_error, new_message_id, renew, shift_times
 
 log = logging.getLogger("ocppscope.replay")
 

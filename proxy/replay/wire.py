@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from proxy.replay.values import ValueMap
+from ocppscope.proxy.replay.values import ValueMap
 
 
 def new_message_id() -> str:

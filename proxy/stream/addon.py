@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-
-from proxy.core.analyzer import Inspection
-from proxy.core.events import Event
-from proxy.core.findings import Finding
-from proxy.stream.inject import Injector
-from proxy.stream.injection import ControlServer, LocalInjection
-from proxy.stream.server import StreamServer
-from proxy.stream.wire import TOKEN_ENV
+from ocppscope.proxy.core.analyzer import Inspection
+from ocppscope.proxy.core.events import Event
+from ocppscope.proxy.core.findings import Finding
+from ocppscope.proxy.stream.inject import Injector
+from ocppscope.proxy.stream.injection import ControlServer, LocalInjection
+from ocppscope.proxy.stream.server import StreamServer
+from ocppscope.proxy.stream.wire import TOKEN_ENV
 
 log = logging.getLogger("ocppscope.stream")
 
@@ -131,8 +130,7 @@ class OcppStream:
 
     async def running(self) -> None:
         from mitmproxy import ctx
-
-        from proxy.engine.hub import Hub
+        from ocppscope.proxy.engine.hub import Hub
 
         inspector = ctx.master.addons.get("ocppinspector")
         if self.server is not None or inspector is None:
@@ -150,7 +148,7 @@ class OcppStream:
             await self.control.start()
 
     async def _serve_here(self, hub: Any, routes: list[str]) -> None:
-        from proxy.capture.redact import Redactor, installation_salt
+        from ocppscope.proxy.capture.redact import Redactor, installation_salt
 
         redactor = Redactor(installation_salt()) if self.redact else None
         self.server = StreamServer(self.host, self.port, self.token, redactor=redactor,

@@ -15,10 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from ocppscope.proxy.stream import wire
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-
-from proxy.stream import wire
 
 log = logging.getLogger("ocppscope.stream")
 

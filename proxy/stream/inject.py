@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from proxy.core.events import Event, Message
-from proxy.core.frames import decode
-from proxy.core.protocol import MessageType
+from ocppscope.proxy.core.events import Event, Message
+from ocppscope.proxy.core.frames import decode
+from ocppscope.proxy.core.protocol import MessageType
 
 log = logging.getLogger("ocppscope.stream")
 
@@ -93,12 +93,12 @@ class Injector:
     # -- mitmproxy hooks (called by the stream addon) ----------------------------------------------------------
 
     def websocket_start(self, flow: Any) -> None:
-        from proxy.engine.bridge import conn_id
+        from ocppscope.proxy.engine.bridge import conn_id
 
         self._flows[conn_id(flow)] = flow
 
     def websocket_end(self, flow: Any) -> None:
-        from proxy.engine.bridge import conn_id
+        from ocppscope.proxy.engine.bridge import conn_id
 
         conn = conn_id(flow)
         self._flows.pop(conn, None)

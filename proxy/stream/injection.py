@@ -16,13 +16,12 @@ import logging
 import socket
 
 import orjson
+from ocppscope.proxy.core.events import Event
+from ocppscope.proxy.stream.inject import Injector, check_request, injection_kind
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.http11 import Request, Response
-
-from proxy.core.events import Event
-from proxy.stream.inject import Injector, check_request, injection_kind
 
 log = logging.getLogger("ocppscope.stream")
 

@@ -13,8 +13,8 @@ import os
 import secrets
 from typing import Any
 
-from proxy.addresses import parse_host_port
-from proxy.stream.wire import TOKEN_ENV
+from ocppscope.proxy.addresses import parse_host_port
+from ocppscope.proxy.stream.wire import TOKEN_ENV
 
 DEFAULT_HOST = "127.0.0.1"
 
@@ -45,7 +45,7 @@ def stream_setup(args: argparse.Namespace, routes: list[str]) -> tuple[list[obje
     the analysis process inherits."""
     if not getattr(args, "stream", None):
         return [], None
-    from proxy.stream.addon import OcppStream
+    from ocppscope.proxy.stream.addon import OcppStream
 
     host, port = parse_address(args.stream)
     given = bool(os.environ.get(TOKEN_ENV))

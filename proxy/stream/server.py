@@ -24,18 +24,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import orjson
+from ocppscope.proxy.capture.redact import Redactor
+from ocppscope.proxy.core.analyzer import Inspection
+from ocppscope.proxy.core.events import ConnectionClosed as Closed
+from ocppscope.proxy.core.events import ConnectionOpened, Event, Message
+from ocppscope.proxy.core.findings import Finding
+from ocppscope.proxy.engine.hub import Listener, Summary
+from ocppscope.proxy.stream import wire
+from ocppscope.proxy.stream.injection import Injection
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
-
-from proxy.capture.redact import Redactor
-from proxy.core.analyzer import Inspection
-from proxy.core.events import ConnectionClosed as Closed
-from proxy.core.events import ConnectionOpened, Event, Message
-from proxy.core.findings import Finding
-from proxy.engine.hub import Listener, Summary
-from proxy.stream import wire
-from proxy.stream.injection import Injection
 
 log = logging.getLogger("ocppscope.stream")
 
@@ -146,7 +145,7 @@ class StreamServer(Listener):
         self._pending.extend(wire.finding_line(finding) for finding in findings)
 
     def on_close(self, summary: Summary) -> None:
-        from addons.console import summary_record
+        from ocppscope.addons.console import summary_record
 
         self._pending.append(wire.control("bye", summary=summary_record(summary)))
 

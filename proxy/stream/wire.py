@@ -18,11 +18,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-
-from proxy.capture.format import encode_event
-from proxy.core.analyzer import Inspection
-from proxy.core.events import Event
-from proxy.core.findings import Finding
+from ocppscope.proxy.capture.format import encode_event
+from ocppscope.proxy.core.analyzer import Inspection
+from ocppscope.proxy.core.events import Event
+from ocppscope.proxy.core.findings import Finding
 
 PROTOCOL = "ocppscope-stream"
 VERSION = "1.0"

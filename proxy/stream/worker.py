@@ -13,14 +13,14 @@ import os
 import threading
 from collections.abc import Sequence
 
-from proxy.core.analyzer import Inspection
-from proxy.core.events import Event
-from proxy.core.findings import Finding
-from proxy.engine.hub import Hub, Listener, Summary
-from proxy.stream.addon import StreamSpec, announce
-from proxy.stream.injection import RemoteInjection
-from proxy.stream.server import StreamServer
-from proxy.stream.wire import TOKEN_ENV
+from ocppscope.proxy.core.analyzer import Inspection
+from ocppscope.proxy.core.events import Event
+from ocppscope.proxy.core.findings import Finding
+from ocppscope.proxy.engine.hub import Hub, Listener, Summary
+from ocppscope.proxy.stream.addon import StreamSpec, announce
+from ocppscope.proxy.stream.injection import RemoteInjection
+from ocppscope.proxy.stream.server import StreamServer
+from ocppscope.proxy.stream.wire import TOKEN_ENV
 
 log = logging.getLogger("ocppscope.stream")
 
@@ -33,7 +33,7 @@ class ThreadedStream(Listener):
     name = "stream"
 
     def __init__(self, spec: StreamSpec, token: str) -> None:
-        from proxy.capture.redact import Redactor, installation_salt
+        from ocppscope.proxy.capture.redact import Redactor, installation_salt
 
         redactor = Redactor(installation_salt()) if spec.redact else None
         injection = RemoteInjection(spec.control_url, token) if spec.control_url else None

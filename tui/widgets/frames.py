@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import ClassVar
 
+from ocppscope.tui.rowlist import AllRows, RowList
+from ocppscope.tui.rows import RowPainter
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
@@ -28,9 +30,6 @@ from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 from textual.widget import Widget
-
-from tui.rowlist import AllRows, RowList
-from tui.rows import RowPainter
 
 REPAINT_SLICE_LINES = 16
 """Lines of the frame stream repainted per screen update when the app's timer catches it up with new rows: a third

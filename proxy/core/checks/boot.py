@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from proxy.core.analyzer import Checker, Context, Inspection
-from proxy.core.connection import Connection, PendingCall
-from proxy.core.events import ConnectionOpened, Direction
-from proxy.core.findings import Severity, rule
-from proxy.core.frames import Frame
-from proxy.core.protocol import MessageType
+from ocppscope.proxy.core.analyzer import Checker, Context, Inspection
+from ocppscope.proxy.core.connection import Connection, PendingCall
+from ocppscope.proxy.core.events import ConnectionOpened, Direction
+from ocppscope.proxy.core.findings import Severity, rule
+from ocppscope.proxy.core.frames import Frame
+from ocppscope.proxy.core.protocol import MessageType
 
 REQUEST_BEFORE_ACCEPTED = rule(
     "boot.request-before-accepted",

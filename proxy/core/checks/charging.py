@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from proxy.core.analyzer import Checker, Context
-from proxy.core.connection import Connection, PendingCall
-from proxy.core.events import Direction
-from proxy.core.findings import Severity, rule
-from proxy.core.frames import Frame
+from ocppscope.proxy.core.analyzer import Checker, Context
+from ocppscope.proxy.core.connection import Connection, PendingCall
+from ocppscope.proxy.core.events import Direction
+from ocppscope.proxy.core.findings import Severity, rule
+from ocppscope.proxy.core.frames import Frame
 
 FAULT = rule(
     "status.fault",

@@ -24,13 +24,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from proxy.core import payload as read
-from proxy.core.analyzer import Checker, Context
-from proxy.core.connection import Connection, PendingCall
-from proxy.core.events import Direction
-from proxy.core.findings import Severity, rule
-from proxy.core.frames import Frame
-from proxy.core.words import duration
+from ocppscope.proxy.core import payload as read
+from ocppscope.proxy.core.analyzer import Checker, Context
+from ocppscope.proxy.core.connection import Connection, PendingCall
+from ocppscope.proxy.core.events import Direction
+from ocppscope.proxy.core.findings import Severity, rule
+from ocppscope.proxy.core.frames import Frame
+from ocppscope.proxy.core.words import duration
 
 AHEAD = rule(
     "clock.ahead",

@@ -11,11 +11,11 @@ reported already explains a hole, so a jump after one is not reported again.
 
 from __future__ import annotations
 
-from proxy.core.analyzer import _GAP_KEY, Checker, Context
-from proxy.core.connection import Connection
-from proxy.core.events import Direction
-from proxy.core.findings import Severity, rule
-from proxy.core.frames import Frame
+from ocppscope.proxy.core.analyzer import _GAP_KEY, Checker, Context
+from ocppscope.proxy.core.connection import Connection
+from ocppscope.proxy.core.events import Direction
+from ocppscope.proxy.core.findings import Severity, rule
+from ocppscope.proxy.core.frames import Frame
 
 IDS_SKIPPED = rule(
     "capture.ids-skipped",

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from proxy.core.analyzer import Checker, Context
-from proxy.core.basic_auth import basic_password, parse_redaction_marker, password_kind
-from proxy.core.connection import Connection, PendingCall
-from proxy.core.events import Direction, Message, header
-from proxy.core.findings import Severity, rule
-from proxy.core.frames import Frame
-from proxy.core.secrets import Secret, find_secrets, may_name_secret
+from ocppscope.proxy.core.analyzer import Checker, Context
+from ocppscope.proxy.core.basic_auth import basic_password, parse_redaction_marker, password_kind
+from ocppscope.proxy.core.connection import Connection, PendingCall
+from ocppscope.proxy.core.events import Direction, Message, header
+from ocppscope.proxy.core.findings import Severity, rule
+from ocppscope.proxy.core.frames import Frame
+from ocppscope.proxy.core.secrets import Secret, find_secrets, may_name_secret
 
 DISCLOSED = rule(
     "security.secret-disclosed",

@@ -7,11 +7,11 @@ say whether they do.
 
 from __future__ import annotations
 
-from proxy.core.analyzer import Checker, Context
-from proxy.core.connection import Connection
-from proxy.core.findings import Severity, rule
-from proxy.core.frames import Frame
-from proxy.core.protocol import actions
+from ocppscope.proxy.core.analyzer import Checker, Context
+from ocppscope.proxy.core.connection import Connection
+from ocppscope.proxy.core.findings import Severity, rule
+from ocppscope.proxy.core.frames import Frame
+from ocppscope.proxy.core.protocol import actions
 
 SECURITY_WHITEPAPER = rule(
     "extension.security-whitepaper",

@@ -1,6 +1,6 @@
 """Rules about the frame itself; :mod:`proxy.core.frames` finds these problems, the analyzer reports them."""
 
-from proxy.core.findings import Severity, rule
+from ocppscope.proxy.core.findings import Severity, rule
 
 INVALID_JSON = rule(
     "frame.invalid-json",

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 
-from proxy.core.analyzer import Checker, Context
-from proxy.core.connection import Connection, PendingCall
-from proxy.core.findings import Severity, rule
-from proxy.core.frames import Frame
+from ocppscope.proxy.core.analyzer import Checker, Context
+from ocppscope.proxy.core.connection import Connection, PendingCall
+from ocppscope.proxy.core.findings import Severity, rule
+from ocppscope.proxy.core.frames import Frame
 
 HANDLER_FAILED = rule(
     "call.handler-failed",

@@ -12,12 +12,12 @@ from collections import OrderedDict
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from proxy.core.analyzer import Checker, Context
-from proxy.core.basic_auth import CREDENTIAL_HEADERS, looks_like_credentials, parse_basic_auth
-from proxy.core.connection import Connection, identity_from_path
-from proxy.core.events import AuthSummary, ConnectionClosed, ConnectionOpened, Headers, header
-from proxy.core.findings import Severity, rule
-from proxy.core.protocol import SUBPROTOCOLS, version_of_subprotocol
+from ocppscope.proxy.core.analyzer import Checker, Context
+from ocppscope.proxy.core.basic_auth import CREDENTIAL_HEADERS, looks_like_credentials, parse_basic_auth
+from ocppscope.proxy.core.connection import Connection, identity_from_path
+from ocppscope.proxy.core.events import AuthSummary, ConnectionClosed, ConnectionOpened, Headers, header
+from ocppscope.proxy.core.findings import Severity, rule
+from ocppscope.proxy.core.protocol import SUBPROTOCOLS, version_of_subprotocol
 
 # -- subprotocol ---------------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Rules about traffic read from a log rather than seen on the wire: what the log itself did to a frame."""
 
-from proxy.core.findings import Severity, rule
+from ocppscope.proxy.core.findings import Severity, rule
 
 FRAME_CUT = rule(
     "input.frame-cut",

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from typing import Any
 
-from proxy.core.analyzer import Checker, Context
-from proxy.core.connection import Connection
-from proxy.core.events import ConnectionClosed, ConnectionOpened, Ping
-from proxy.core.findings import Severity, rule
-from proxy.core.words import duration
+from ocppscope.proxy.core.analyzer import Checker, Context
+from ocppscope.proxy.core.connection import Connection
+from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Ping
+from ocppscope.proxy.core.findings import Severity, rule
+from ocppscope.proxy.core.words import duration
 
 RECONNECT = rule(
     "lifecycle.reconnect",

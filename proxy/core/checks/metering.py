@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from proxy.core.analyzer import Checker, Context
-from proxy.core.connection import Connection, PendingCall
-from proxy.core.events import Direction
-from proxy.core.findings import Severity, rule
-from proxy.core.frames import Frame
-from proxy.core.payload import decimal, field, timestamp
+from ocppscope.proxy.core.analyzer import Checker, Context
+from ocppscope.proxy.core.connection import Connection, PendingCall
+from ocppscope.proxy.core.events import Direction
+from ocppscope.proxy.core.findings import Severity, rule
+from ocppscope.proxy.core.frames import Frame
+from ocppscope.proxy.core.payload import decimal, field, timestamp
 
 UNIT_MISMATCH = rule(
     "meter.unit-mismatch",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from proxy.core.connection import Connection
+from ocppscope.proxy.core.connection import Connection
 
 MAX_CHARGERS = 10_000
 """Chargers remembered per checker; past it the one seen first is forgotten (a proxy runs for months)."""

@@ -9,12 +9,12 @@ BootNotification nobody asked for follows them shortly, those requests came befo
 
 from __future__ import annotations
 
-from proxy.core.analyzer import Checker, Context
-from proxy.core.checks import trigger, view
-from proxy.core.connection import Connection
-from proxy.core.events import Direction
-from proxy.core.findings import Severity, rule
-from proxy.core.frames import Frame
+from ocppscope.proxy.core.analyzer import Checker, Context
+from ocppscope.proxy.core.checks import trigger, view
+from ocppscope.proxy.core.connection import Connection
+from ocppscope.proxy.core.events import Direction
+from ocppscope.proxy.core.findings import Severity, rule
+from ocppscope.proxy.core.frames import Frame
 
 WINDOW_CALLS, WINDOW_SECONDS = 20, 300.0
 """A BootNotification later than this many charger CALLs or seconds after the connection's first one

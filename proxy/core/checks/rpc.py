@@ -1,6 +1,6 @@
 """Rules about the request/response conversation; the analyzer's pairing reports them."""
 
-from proxy.core.findings import Severity, rule
+from ocppscope.proxy.core.findings import Severity, rule
 
 UNKNOWN_ID = rule(
     "rpc.unknown-id",

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from proxy.core import render as safe
-from proxy.core.analyzer import Checker, Context
-from proxy.core.connection import Connection, PendingCall
-from proxy.core.findings import Severity, rule
-from proxy.core.frames import Frame
-from proxy.core.schemas import CLEAN, CompiledSchema, DateTimeProblem, Kind, Violation, schema_for
+from ocppscope.proxy.core import render as safe
+from ocppscope.proxy.core.analyzer import Checker, Context
+from ocppscope.proxy.core.connection import Connection, PendingCall
+from ocppscope.proxy.core.findings import Severity, rule
+from ocppscope.proxy.core.frames import Frame
+from ocppscope.proxy.core.schemas import CLEAN, CompiledSchema, DateTimeProblem, Kind, Violation, schema_for
 
 VIOLATION = rule(
     "schema.violation",

@@ -13,15 +13,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from proxy.core import payload as p
-from proxy.core.analyzer import Checker, Context
-from proxy.core.checks import view
-from proxy.core.checks.clocks import TOLERANCE, age, charger_stamp
-from proxy.core.checks.percharger import charger_state
-from proxy.core.connection import Connection, PendingCall
-from proxy.core.events import Direction
-from proxy.core.findings import Severity, rule
-from proxy.core.frames import Frame
+from ocppscope.proxy.core import payload as p
+from ocppscope.proxy.core.analyzer import Checker, Context
+from ocppscope.proxy.core.checks import view
+from ocppscope.proxy.core.checks.clocks import TOLERANCE, age, charger_stamp
+from ocppscope.proxy.core.checks.percharger import charger_state
+from ocppscope.proxy.core.connection import Connection, PendingCall
+from ocppscope.proxy.core.events import Direction
+from ocppscope.proxy.core.findings import Severity, rule
+from ocppscope.proxy.core.frames import Frame
 
 UNKNOWN_TRANSACTION = rule(
     "transaction.unknown-id",

@@ -13,15 +13,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from proxy.core import payload as p
-from proxy.core.analyzer import Checker, Context
-from proxy.core.checks import view
-from proxy.core.checks.percharger import charger_state
-from proxy.core.connection import Connection, PendingCall
-from proxy.core.events import ConnectionClosed, Direction, Message
-from proxy.core.findings import Severity, rule
-from proxy.core.frames import Frame
-from proxy.core.words import duration
+from ocppscope.proxy.core import payload as p
+from ocppscope.proxy.core.analyzer import Checker, Context
+from ocppscope.proxy.core.checks import view
+from ocppscope.proxy.core.checks.percharger import charger_state
+from ocppscope.proxy.core.connection import Connection, PendingCall
+from ocppscope.proxy.core.events import ConnectionClosed, Direction, Message
+from ocppscope.proxy.core.findings import Severity, rule
+from ocppscope.proxy.core.frames import Frame
+from ocppscope.proxy.core.words import duration
 
 BOUND = 60.0
 """Seconds after the charger accepted a TriggerMessage by which the requested message must have come."""

@@ -13,15 +13,14 @@ from importlib import resources
 from typing import Any
 
 import orjson
-
-from proxy.core import render as safe
-from proxy.core.analyzer import Checker, Context
-from proxy.core.connection import Connection, PendingCall
-from proxy.core.events import Direction
-from proxy.core.findings import Severity, rule
-from proxy.core.frames import Frame
-from proxy.core.payload import field, objects, text
-from proxy.core.secrets import looks_secret
+from ocppscope.proxy.core import render as safe
+from ocppscope.proxy.core.analyzer import Checker, Context
+from ocppscope.proxy.core.connection import Connection, PendingCall
+from ocppscope.proxy.core.events import Direction
+from ocppscope.proxy.core.findings import Severity, rule
+from ocppscope.proxy.core.frames import Frame
+from ocppscope.proxy.core.payload import field, objects, text
+from ocppscope.proxy.core.secrets import looks_secret
 
 DATA_TRANSFER = rule(
     "vendor.data-transfer",
@@ -74,7 +73,7 @@ _KEY = "vendor"
 @cache
 def standard_keys() -> frozenset[str]:
     """The OCPP 1.6 configuration key names, casefolded (they are CiStrings)."""
-    with resources.files("proxy.core.data").joinpath("ocpp16-config-keys.json").open("rb") as fh:
+    with resources.files("ocppscope.proxy.core.data").joinpath("ocpp16-config-keys.json").open("rb") as fh:
         return frozenset(key.casefold() for key in json.load(fh)["keys"])
 
 

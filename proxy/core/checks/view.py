@@ -9,7 +9,7 @@ BootNotification are both in view started afresh in front of us.
 
 from __future__ import annotations
 
-from proxy.core.connection import Connection
+from ocppscope.proxy.core.connection import Connection
 
 _BOOT = "view.boot"
 

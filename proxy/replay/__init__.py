@@ -1,0 +1,1 @@
+"""Replaying a capture against a live backend or charger (``ocppscope replay --target``)."""
