@@ -29,7 +29,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ocppscope.proxy.capture.oot import ExportReport, export_oot
 from ocppscope.proxy.capture.pcap import add_tls_keylog_argument
@@ -37,6 +37,9 @@ from ocppscope.proxy.capture.report import Reading, ReadReport, SourceError, War
 from ocppscope.proxy.capture.sources import FORMATS, STDIN, detect_format, open_events
 from ocppscope.proxy.capture.times import LOCAL_ZONE, log_zone
 from ocppscope.proxy.core.events import Event
+
+if TYPE_CHECKING:
+    from ocppscope.proxy.check.progress import Progress
 
 _PART = re.compile(r"^(?P<base>.+)\.part\d{3,}(?P<suffix>\.[^.]+)?$")
 _GLOB = re.compile(r"[*?[]")
@@ -248,6 +251,30 @@ class MergedEvents:
             [note for report in self.reports for note in report.notes],
         )
 
+    def size(self) -> int | None:
+        """Bytes of all inputs when every one is a regular file, else None (a pipe's size is not known)."""
+        if not all(file.regular for file in self.inputs.files):
+            return None
+        total = 0
+        for file in self.inputs.files:
+            with contextlib.suppress(OSError):
+                total += os.stat(file.path).st_size
+        return total
+
+    def bytes_read(self) -> int:
+        """How far the readers have come, in bytes over all inputs (a finished input counts whole)."""
+        done = 0
+        for file, report in zip(self.inputs.files, self.reports, strict=True):
+            handle = report.handle
+            if handle is None:
+                continue
+            try:
+                done += handle.tell()
+            except (OSError, ValueError):  # closed: read to its end
+                with contextlib.suppress(OSError):
+                    done += os.stat(file.path).st_size
+        return done
+
     def notes(self) -> list[str]:
         """What the readers did that is worth knowing (the zone a log's times were read in, …), file by file."""
         return [note for report in self.reports for note in report.notes]
@@ -339,7 +366,8 @@ def input_paths(inputs: Inputs) -> list[Path]:
 
 def export_inputs(inputs: Inputs, target: str | os.PathLike[str] | BinaryIO, *, fmt: str = "auto",
                   array: bool = False, on_warning: WarningHandler | None = None,
-                  log_timezone: str = LOCAL_ZONE, on_note: WarningHandler | None = None) -> ExportReport:
+                  log_timezone: str = LOCAL_ZONE, on_note: WarningHandler | None = None,
+                  progress: bool = False) -> ExportReport:
     """Export ``inputs`` as one stream to Open OCPP Trace; a pipe among them is read once (into a copy).
 
     The export reads its input twice (see :func:`~proxy.capture.oot.export_oot`); the warnings and notes are
@@ -356,7 +384,10 @@ def export_inputs(inputs: Inputs, target: str | os.PathLike[str] | BinaryIO, *, 
         head = next(first, None)  # an unreadable input fails here, before the output is created
         plan = itertools.chain([] if head is None else [head], first)
         writing = merged_events(readable, fmt, on_warning=on_warning, log_timezone=log_timezone)
-        report = export_oot(plan, writing, target, array=array)
+        from ocppscope.proxy.check.progress import counted
+
+        shown = progress_of(argparse.Namespace(progress=progress), writing)
+        report = export_oot(plan, counted(writing, shown), target, array=array)
         for note in writing.notes() if on_note is not None else ():
             on_note(note)
         return report
@@ -426,6 +457,16 @@ def events_from_args(args: argparse.Namespace, inputs: Inputs, *, on_warning: Wa
     """The events of ``inputs`` as one stream, read as ``--input-format`` and ``--log-timezone`` say."""
     return merged_events(inputs, getattr(args, "input_format", "auto"), on_warning=on_warning,
                          log_timezone=getattr(args, "log_timezone", LOCAL_ZONE))
+
+
+def progress_of(args: argparse.Namespace, events: MergedEvents) -> Progress | None:
+    """Progress on stderr for reading ``events`` (a terminal, or ``--progress``): percent and time left when
+    every input is a regular file."""
+    from ocppscope.proxy.check.progress import Progress, wanted
+
+    if not wanted(sys.stderr, getattr(args, "progress", False)):
+        return None
+    return Progress(events.inputs.label, sys.stderr, events.size(), position=events.bytes_read)
 
 
 def say_notes(events: MergedEvents) -> None:

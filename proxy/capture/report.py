@@ -65,6 +65,8 @@ class ReadReport:
     """Frames a log importer decoded (cut ones included)."""
     frames_cut: int = 0
     """Frames the log showed only the start of (reported as ``input.frame-cut``)."""
+    handle: Any = field(default=None, repr=False, compare=False)
+    """The file being read (set when it is opened): its position tells how far the read has come."""
     notes: list[str] = field(default_factory=list)
     """What an importer did that is worth knowing but is no warning: frames joined back from several lines, a
     newest-first log read backwards, the zone times without one were read in."""

@@ -176,6 +176,7 @@ def open_events(
         handle.close()
         raise
     report.format = fmt
+    report.handle = handle
     entry = next(entry for entry in INPUT_FORMATS if fmt in entry.names)
     return _events(entry, Reading(handle, fmt, report, log_timezone))
 

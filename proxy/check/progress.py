@@ -7,8 +7,12 @@ second otherwise, so showing progress costs nothing measurable.
 
 from __future__ import annotations
 
+import argparse
 import time
-from typing import TextIO
+from collections.abc import Callable, Iterable, Iterator
+from typing import TextIO, TypeVar
+
+_Item = TypeVar("_Item")
 
 TERMINAL_EVERY = 0.5
 LOG_EVERY = 1.0
@@ -24,10 +28,32 @@ def wanted(stream: TextIO, forced: bool) -> bool:
         return False
 
 
+def add_progress_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--progress", action="store_true",
+                        help="show progress on stderr even when it is not a terminal (percent and time left when "
+                        "the inputs' size is known)")
+
+
+def counted(items: Iterable[_Item], progress: Progress | None, every: int = 512) -> Iterator[_Item]:
+    """``items`` passed through, ``progress`` told the count every ``every`` items and when they end."""
+    if progress is None:
+        yield from items
+        return
+    count = 0
+    for item in items:
+        count += 1
+        if count % every == 0:
+            progress(count)
+        yield item
+    progress.done(count)
+
+
 class Progress:
     """One long task's progress; ``update`` often, ``done`` once."""
 
-    def __init__(self, label: str, stream: TextIO, total: int | None = None, every: float | None = None) -> None:
+    def __init__(self, label: str, stream: TextIO, total: int | None = None, every: float | None = None,
+                 position: Callable[[], float] | None = None) -> None:
+        self._position = position
         self._label = label
         self._stream = stream
         self._total = total if total and total > 0 else None
@@ -37,8 +63,10 @@ class Progress:
         self._shown = False
 
     def __call__(self, frames: int) -> None:
-        """A count of frames so far, size unknown (what :func:`proxy.check.runner.analyze_events` reports)."""
-        self.update(frames=frames)
+        """A count of frames so far (what :func:`proxy.check.runner.analyze_events` reports); with ``position``,
+        how far into ``total`` the input is read comes from it."""
+        if time.monotonic() - self._last >= self._every:
+            self.update(self._position() if self._position is not None else None, frames)
 
     def update(self, done: float | None = None, frames: int | None = None) -> None:
         """``done`` bytes of ``total`` read, and/or ``frames`` analysed so far."""

@@ -170,8 +170,8 @@ def _analyze_together(inputs: Inputs, fmt: str, jobs: int, options: AnalyzerOpti
     if jobs > 1 and len(inputs.files) > 1 and _size(inputs) >= MIN_PARALLEL_BYTES:
         print(f"ocppscope check: {len(inputs.files)} files analysed as one stream in one process "
               "(-j splits a single capture, or the files of --each)", file=sys.stderr)
-    progress = Progress(inputs.label, sys.stderr) if shown else None
     events = merged_events(inputs, fmt, log_timezone=zone)
+    progress = Progress(inputs.label, sys.stderr, events.size(), position=events.bytes_read) if shown else None
     result = analyze_events(Path(inputs.label), events, checkers(), options, progress=progress)
     result.reading = events.reading()
     result.files = inputs.names

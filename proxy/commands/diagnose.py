@@ -14,6 +14,7 @@ from pathlib import Path
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from ocppscope.proxy.capture.inputs import add_input_arguments
+    from ocppscope.proxy.check.progress import add_progress_argument
     from ocppscope.proxy.commands.check import add_analysis_arguments
     from ocppscope.proxy.commands.options import add_format_argument
 
@@ -28,6 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_input_arguments(parser)
     add_format_argument(parser, ("text", "json"))
+    add_progress_argument(parser)
     parser.add_argument("-o", "--output", type=Path, help="write the report to this file instead of stdout")
     parser.add_argument("--charger", action="append", default=[], metavar="ID",
                         help="only this charger identity (repeatable)")
@@ -39,7 +41,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ocppscope.proxy.capture.inputs import events_from_args, inputs_from_args, say_notes
+    from ocppscope.proxy.capture.inputs import events_from_args, inputs_from_args, progress_of, say_notes
+    from ocppscope.proxy.check.progress import counted
     from ocppscope.proxy.commands.check import analyzer_options
     from ocppscope.proxy.core.render import json_bytes
     from ocppscope.proxy.diagnose import DiagnoseOptions, diagnose
@@ -47,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
     inputs = inputs_from_args(args)
     events = events_from_args(args, inputs)  # one stretch of time: connection ids kept apart where they repeat
-    diagnosis = diagnose(events, DiagnoseOptions(clock_jump=args.clock_jump), analyzer_options(args), inputs.names)
+    diagnosis = diagnose(counted(events, progress_of(args, events)), DiagnoseOptions(clock_jump=args.clock_jump),
+                         analyzer_options(args), inputs.names)
     say_notes(events)
     if len(inputs.files) > 1:
         for charger in diagnosis.chargers:

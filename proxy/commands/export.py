@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ocppscope.proxy.capture.inputs import add_input_arguments
+from ocppscope.proxy.check.progress import add_progress_argument
 
 OUTPUT_FORMATS = ("oot-jsonl", "oot-json")
 
@@ -21,6 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_input_arguments(parser, help="the captures (or other inputs) to export: files, folders, glob patterns or - "
                         "for standard input; several are one recording, merged by time into one trace")
+    add_progress_argument(parser)
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="the file to write")
     parser.add_argument("--format", choices=OUTPUT_FORMATS, default=None,
                         help="oot-jsonl (one record per line) or oot-json (one array); "
@@ -33,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
 
     fmt = args.format or ("oot-json" if args.output.suffix.lower() == ".json" else "oot-jsonl")
     report = export_inputs(inputs_from_args(args), args.output, fmt=args.input_format, array=fmt == "oot-json",
-                           on_warning=warn_on_stderr, log_timezone=args.log_timezone, on_note=note_on_stderr)
+                           on_warning=warn_on_stderr, log_timezone=args.log_timezone, on_note=note_on_stderr,
+                           progress=args.progress)
     for line in report.describe():
         print(f"ocppscope: {line}", file=sys.stderr)
     return 0

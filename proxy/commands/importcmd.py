@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from ocppscope.proxy.capture.inputs import add_input_arguments
+from ocppscope.proxy.check.progress import add_progress_argument
 from ocppscope.proxy.errors import OcppscopeError
 
 
@@ -24,6 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_input_arguments(parser, metavar="FILE",
                         help="the files to import (folders, glob patterns, - for standard input): several are "
                         "one recording, merged by time into one capture")
+    add_progress_argument(parser)
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="CAPTURE",
                         help="the capture to write (replaced if it exists)")
     parser.add_argument("--no-redact", action="store_true",
@@ -33,7 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ocppscope.proxy.capture import CaptureWriter, SourceError
-    from ocppscope.proxy.capture.inputs import STDIN, events_from_args, inputs_from_args, say_notes
+    from ocppscope.proxy.capture.inputs import STDIN, events_from_args, inputs_from_args, progress_of, say_notes
+    from ocppscope.proxy.check.progress import counted
     from ocppscope.proxy.core.events import ConnectionOpened, Message
 
     inputs = inputs_from_args(args)
@@ -42,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         if file.name != STDIN and Path(file.name).resolve() == written:
             raise OcppscopeError(f"{args.output}: the capture would overwrite its own input")
     events = events_from_args(args, inputs)
-    stream = iter(events)
+    stream = iter(counted(events, progress_of(args, events)))
     # The first event is read before the capture is created, so unreadable input leaves no empty capture behind;
     # every input is read once (a pipe or a FIFO cannot be read twice).
     first = next(stream, None)
