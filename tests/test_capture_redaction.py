@@ -149,6 +149,18 @@ def test_an_authorization_key_item_inside_com_options_is_redacted() -> None:
     assert decoded.endswith(">,UseTLS=1")
 
 
+def test_every_item_of_a_long_vendor_string_is_redacted_and_the_rest_kept() -> None:
+    """A vendor string of 20,000 secret items (repeated values among them) loses every secret, keeps every
+    other byte, and each value gets its own marker (it is rewritten in one pass, not once per item)."""
+    values = [f"Psk{number % 15_000:05d}" for number in range(20_000)]
+    items = ";".join(f"wifi_psk={value};ssid=net{number}" for number, value in enumerate(values))
+    text = fill('[2,"3","DataTransfer",{"vendorId":"V","data":"%s"}]', items)
+    new = Redactor(SALT).frame(text.encode())
+    assert new is not None
+    expected = ";".join(f"wifi_psk={marker_of(value)};ssid=net{number}" for number, value in enumerate(values))
+    assert orjson.loads(new)[3]["data"] == expected
+
+
 def test_secrets_inside_a_json_string_and_in_invalid_json_are_found() -> None:
     embedded = '[2,"8","DataTransfer",{"vendorId":"ECOTAP","data":"{\\"authorizationKey\\":\\"EmbeddedK3y!\\"}"}]'
     broken = '[2,"9","ChangeConfiguration",{"key":"AuthorizationKey","value":"BrokenJs0nKey"}'

@@ -160,6 +160,9 @@ def test_a_charger_log_that_never_says_who_wrote_it_is_read_as_the_chargers(tmp_
     ("0001-01-01T00:00:00Z", "is not a plausible time (1970 to 2100)"),
     ("9999-12-31T23:59:59Z", "is not a plausible time (1970 to 2100)"),
     ("2024-13-45T99:99:99Z", "is no date and time"),
+    ("-5", "is not a plausible time (1970 to 2100)"),
+    ("1e20", "is not a plausible time (1970 to 2100)"),
+    ("99999999999999999999", "is not a plausible time (1970 to 2100)"),
 ])
 def test_an_absurd_time_is_named_with_its_line_and_the_frame_kept(tmp_path: Path, stamp: str, why: str) -> None:
     path = tmp_path / "absurd.log"
@@ -172,6 +175,62 @@ def test_an_absurd_time_is_named_with_its_line_and_the_frame_kept(tmp_path: Path
     assert named == [f"{path}: line {line}: the time '{stamp}' {why}; the line was read at the time of the record "
                      "next to it" for line in (1, 3)]
     assert "rpc.late-response" not in [f.rule for f in findings(events)]
+
+
+CUT = '2024-03-01T08:00:00.000Z CP1 csms-to-cp [2,"7","GetConfiguration",{"key":["Heartbeat'
+
+
+@pytest.mark.parametrize(("after", "kept"), [
+    # a record whose time cannot be true: its own frame, the time named
+    ('-5 CP1 cp-to-csms [3,"7",{"configurationKey":[]}]', 1),
+    # a note and bytes that are not UTF-8, pasted after the cut frame: skipped lines, named
+    ("a note pasted in the middle", 0),
+    ("\udcff\udcfe garbage", 0),
+])
+def test_what_follows_a_cut_frame_is_not_taken_as_its_rest(tmp_path: Path, after: str, kept: int) -> None:
+    path = tmp_path / "cut.log"
+    path.write_bytes(f"{CUT}\n{after}\n".encode("utf-8", "surrogateescape"))
+    events, report = read(path)
+    cut, *rest = frames(events)
+    assert cut.cut and cut.content == CUT.split(" ", 3)[3].encode()
+    assert len(rest) == kept and report.skipped == 1 - kept
+    assert not any("broken across lines" in note for note in report.notes)
+
+
+@pytest.mark.parametrize("mark", [" [...]", ""])
+def test_a_wrapped_frame_cut_by_its_log_keeps_its_wrapped_lines(tmp_path: Path, mark: str) -> None:
+    """Must not split: a frame wrapped at a fixed width (60 columns) whose end the log cut, with or without
+    the log's cut mark at the end of its last line."""
+    line = '2024-03-01T08:00:00.000Z CP1 -> [2,"1","DataTransfer",{"vendorId":"com.example","data":"' + "x" * 40
+    pieces = [line[:60], line[60:120], line[120:] + mark]
+    path = tmp_path / "wrapped.log"
+    path.write_text("\n".join(pieces) + "\n" + '2024-03-01T08:00:01Z CP1 <- [3,"1",{"status":"Accepted"}]\n',
+                    encoding="utf-8")
+    events, report = read(path)
+    cut, answer = frames(events)
+    assert cut.cut and cut.content == line.split(" ", 3)[3].encode() and report.skipped == 0
+    assert orjson.loads(answer.content) == [3, "1", {"status": "Accepted"}]
+
+
+def test_a_frame_header_is_not_joined_to_a_note(tmp_path: Path) -> None:
+    """A frame line with nothing after its direction, then a note: two skipped lines, not a frame "a note"."""
+    path = tmp_path / "header.log"
+    path.write_text("2024-03-01T08:00:00.000Z CP1 cp-to-csms \na note pasted in the middle\n"
+                    '2024-03-01T08:00:01Z CP1 -> [2,"1","Heartbeat",{}]\n', encoding="utf-8")
+    events, report = read(path)
+    assert [f.content for f in frames(events)] == [b'[2,"1","Heartbeat",{}]'] and report.skipped == 2
+
+
+@pytest.mark.parametrize("piece", ["false", "1.5", '["",{}]', '[NaN,"9","Heartbeat",{}]', '"a"'])
+def test_a_whole_value_is_its_own_frame_not_the_rest_of_a_cut_one(tmp_path: Path, piece: str) -> None:
+    """A record whose text is one JSON value of its own after a cut frame of the same charger and direction is a
+    frame of its own (however wrong), not the next piece of a frame the logger split."""
+    path = tmp_path / "pieces.log"
+    path.write_text(f'2024-03-01T08:00:00Z CP1 -> [3,"1",{{"status":"\n2024-03-01T08:00:30Z CP1 -> {piece}\n',
+                    encoding="utf-8")
+    events, report = read(path)
+    assert [f.content for f in frames(events)] == [b'[3,"1",{"status":"', piece.encode()]
+    assert not any("split over several records" in note for note in report.notes)
 
 
 def test_plausible_times_are_not_named(tmp_path: Path) -> None:

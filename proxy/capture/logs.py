@@ -46,6 +46,7 @@ from ocppscope.proxy.capture.logs_shapes import (
     jsonish,
     mark_cut,
     split_glued,
+    wrap_explained,
 )
 from ocppscope.proxy.capture.report import UNUSABLE_NAMED, ReadReport
 from ocppscope.proxy.capture.synthetic import SyntheticConnections
@@ -57,6 +58,8 @@ __all__ = ["LOG_FORMATS", "LogEntry", "LogFormat", "LogImporter", "read_log", "s
 
 _STRING_REST = re.compile(r'[^\s"]*"\s*[,}\]:]')
 """The end of a JSON string without blanks (a date-time, an id) and what follows a string in JSON."""
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\Z")
+"""A time printed as seconds since the epoch (or a number that cannot be one: named as such)."""
 _UNTIMED_HELD = 1_000
 """Entries without a time held at the start of a log until one with a time gives them its own."""
 _UNDECIDED_LIMIT = 10_000
@@ -232,8 +235,12 @@ class LogImporter:
         the rest of a frame (the others are reported as skipped lines). Nothing for a header no frame followed
         (``first_line`` is then reported as skipped)."""
         if not complete:
+            # Lines taken as a wrap of a frame that then never ends stay with it only where the log's cut mark
+            # ends it or the lines have a wrap's fixed width; otherwise they are whatever came next (a note,
+            # garbage) and are reported as skipped lines.
+            wraps = wrap_explained(entry.text, first_line, [line for _, line, _, _ in joined])
             for index, (_, line, before, wrapped) in enumerate(joined):
-                if not wrapped and not jsonish(line):
+                if (not wrapped or not wraps) and not jsonish(line):
                     entry.text = before
                     entry.last_line = joined[index - 1][0] if index else entry.line
                     for skipped_number, skipped, _, _ in joined[index:]:
@@ -252,7 +259,7 @@ class LogImporter:
         stamp = entry.stamp
         try:
             if stamp is not None:
-                entry.time = float(stamp) if stamp.replace(".", "", 1).isdigit() else clock.read(stamp)
+                entry.time = float(stamp) if _NUMBER.match(stamp) else clock.read(stamp)
             elif syslog is not None:
                 stamp = syslog.text
                 entry.time = clock.read(stamp) if syslog.iso else clock.read_syslog(stamp)

@@ -119,7 +119,8 @@ def parse_steve(line: str, number: int) -> LogEntry | None:
 # -- plain ----------------------------------------------------------------------------------------------
 
 _PLAIN_LINE = re.compile(
-    r"^\s*(?P<ts>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?|\d{9,10}(?:\.\d+)?)\s+"
+    r"^\s*(?P<ts>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
+    r"|[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?)\s+"  # a number: seconds since the epoch, or named as no plausible time
     r"(?:(?P<id>[^\s\[]+)\s+)??"
     r"(?P<dir>cp-to-csms|csms-to-cp|cp->csms|csms->cp|cp->cs|cs->cp|->|<-|→|←|>>|<<|>|<)\s+"
     r"(?P<frame>\S.*)$",

@@ -138,8 +138,8 @@ class UnreadLines:
             return None
         first = self.lines[0][0]
         entry = parse("".join(text for _, text in self.lines) + line, first)
-        if entry is None:
-            return None
+        if entry is None or (entry.kind == "frame" and entry.text.strip() and not starts_frame(entry.text)):
+            return None  # a wrap puts a record back together only where a frame follows its prefix
         self.lines.clear()
         return entry, first, self.syslog
 
@@ -165,13 +165,32 @@ class UnreadLines:
         return self.syslog is not None or not looks_like_record(line)
 
 
+def wrap_explained(text: str, first_line: str, lines: list[str]) -> bool:
+    """Whether the lines joined as a wrap to a frame that never ends (``text``, shown from ``first_line``) are
+    one: the frame ends in a log's cut mark, or the lines before the last all have one width, as a terminal's
+    or a ticket's wrap leaves them (two of them at least, or a single joined line tells nothing)."""
+    if text.rstrip().endswith(_CUT_MARKS):
+        return True
+    full = [first_line, *lines[:-1]]
+    return len(full) >= 2 and len({len(line) for line in full}) == 1
+
+
+def whole_json(text: str) -> bool:
+    """Whether ``text`` is one JSON value from start to end (a frame of its own, however wrong, never the middle
+    of one: a piece a logger split off a frame ends inside a value or goes on after it)."""
+    stripped = text.strip()
+    if stripped[:1] in ("[", "{"):
+        return json_extent(stripped).end == len(stripped)
+    return is_json(stripped)
+
+
 def join_records(entries: Iterable[LogEntry], shapes: Shapes) -> Iterator[LogEntry]:
     """Frames a charger's logger split over several records (each a frame line of its own whose text goes on
     where the previous one stopped) joined back into one entry."""
     pending: LogEntry | None = None
     for entry in entries:
         if pending is not None:
-            if (entry.kind == "frame" and entry.text and not starts_frame(entry.text)
+            if (entry.kind == "frame" and entry.text and not starts_frame(entry.text) and not whole_json(entry.text)
                     and entry.charger == pending.charger and entry.session == pending.session
                     and entry.inbound == pending.inbound and entry.direction == pending.direction):
                 pending.text += entry.text

@@ -43,7 +43,7 @@ from ocppscope.proxy.core.basic_auth import (
 )
 from ocppscope.proxy.core.connection import identity_from_path
 from ocppscope.proxy.core.events import ConnectionOpened, Event, Message, header
-from ocppscope.proxy.core.secrets import find_secrets, is_masked, keeps_user, looks_secret, may_name_secret
+from ocppscope.proxy.core.secrets import Secret, find_secrets, is_masked, keeps_user, looks_secret, may_name_secret
 from ocppscope.proxy.errors import OcppscopeError
 
 log = logging.getLogger("ocppscope.capture")
@@ -283,14 +283,14 @@ class Redactor:
     # -- valid JSON: find the secrets in the structure, replace their literals in the text ------------------
 
     def _structured(self, text: str, value: Any) -> str:
-        replacements: dict[str, str] = {}
+        held: dict[str, list[Secret]] = {}
         numbers: set[str] = set()
         for found in find_secrets(value):
             if found.number:
                 numbers.add(found.name)
             elif found.secret and not is_redacted(found.secret):
-                holder = replacements.get(found.holder, found.holder)
-                replacements[found.holder] = self._replace_secret(holder, found.secret, found.keeps_user)
+                held.setdefault(found.holder, []).append(found)
+        replacements = {holder: self._replace_in(holder, secrets) for holder, secrets in held.items()}
         if numbers:
             text = self._numbers(text, numbers)
         if not replacements:
@@ -323,6 +323,21 @@ class Redactor:
             return match.group(0)[: match.start("number") - match.start(0)] + marker
 
         return re.sub(_NAMED_NUMBER, number, text)
+
+    def _replace_in(self, holder: str, secrets: list[Secret]) -> str:
+        """``holder`` with each of ``secrets`` (found in it in this order) replaced by a marker, in one pass: a
+        string of many ``name=value`` items is copied once, not once per item."""
+        parts: list[str] = []
+        position = 0
+        for found in secrets:
+            at = holder.find(found.secret, position)
+            if at < 0:
+                continue  # the same value again, inside a part already replaced
+            end = at + len(found.secret)
+            parts += (holder[position:at], self._replace_secret(found.secret, found.secret, found.keeps_user))
+            position = end
+        parts.append(holder[position:])
+        return "".join(parts)
 
     def _replace_secret(self, holder: str, secret: str, keeps_user: bool) -> str:
         """``holder`` with ``secret`` (all of it, or a part) replaced by a marker."""

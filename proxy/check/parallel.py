@@ -71,6 +71,10 @@ def worth_parallel(path: Path, jobs: int) -> bool:
         return False
 
 
+class SerialNeeded(Exception):
+    """The capture cannot be split by connection: the message says why (a run in one process follows)."""
+
+
 def _shard_of(key: str, shards: int) -> int:
     # crc32, not hash(): every worker process must place a key in the same shard.
     return zlib.crc32(key.encode("utf-8", "surrogatepass")) % shards
@@ -85,6 +89,7 @@ class _ShardLines:
         self._shard = shard
         self._shards = shards
         self._conn_shard: dict[bytes, int] = {}
+        self._closed: set[bytes] = set()
         self.last_line = b""
         self.count = 0
         """Lines read, this shard's or not."""
@@ -119,12 +124,16 @@ class _ShardLines:
                         yield line
                     continue
                 last = line
-                conn, closed, _ = rest.partition(b'"')
+                conn, quoted, _ = rest.partition(b'"')
                 owner = conn_shard.get(conn)
                 try:
-                    # Cheaper than startswith(): the "o" (111) of {"type":"open"; reopened ids are rerouted.
-                    if owner is None or line[9] == 111:
-                        owner = owner_of(line, conn, bool(closed))
+                    # Cheaper than startswith(): the "o" (111) of {"type":"open" (reopened ids are rerouted), the
+                    # "c" (99) of {"type":"close".
+                    kind = line[9]
+                    if owner is None or kind == 111:
+                        owner = owner_of(line, conn, bool(quoted))
+                    elif kind == 99:
+                        self._closed.add(conn)
                 except IndexError:  # a broken 9-byte line
                     owner = 0
                 if owner == shard:
@@ -159,9 +168,13 @@ class _ShardLines:
         if not isinstance(conn, str):
             return 0
         key = orjson.dumps(conn)[1:-1]  # as the fast path sees it: the id between its quotes, escaped
-        if record.get("type") == "open":
+        kind = record.get("type")
+        if kind == "open":
+            self._opening(key)
             path = record.get("path")
             return self._remember(key, identity_from_path(path) if isinstance(path, str) else None)
+        if kind == "close":
+            self._closed.add(key)
         owner = self._conn_shard.get(key)
         return owner if owner is not None else self._remember(key, None)
 
@@ -182,7 +195,16 @@ class _ShardLines:
             path = orjson.loads(line).get("path") or ""
         except orjson.JSONDecodeError:
             return 0  # broken: the first worker's reader reports it
+        self._opening(conn)
         return self._remember(conn, identity_from_path(path) if isinstance(path, str) else None)
+
+    def _opening(self, conn: bytes) -> None:
+        if conn in self._conn_shard and conn not in self._closed:
+            # The analyzer closes the open one where the id opens again (capture.connection-reopened): the
+            # shard that has it may not be the one the new opening goes to.
+            raise SerialNeeded(f"opens connection {conn.decode('utf-8', 'replace')} again while it is open: "
+                               "checked in one process, where the open one is closed first")
+        self._closed.discard(conn)
 
     def end_time(self) -> float | None:
         try:
@@ -194,14 +216,18 @@ class _ShardLines:
 
 
 def _analyze_shard(path: Path, shard: int, shards: int, options: AnalyzerOptions,
-                   checkers: Callable[[], list[Checker]] | None) -> InputResult:
+                   checkers: Callable[[], list[Checker]] | None) -> InputResult | str:
+    """This shard's result, or why the capture must be checked in one process."""
     report = ReadReport(str(path), on_warning=lambda _text: None)
     report.format = "capture"  # as the serial reader says (worth_parallel took only captures)
     handle = open_input(path)
     try:
         lines = _ShardLines(handle, shard, shards)
-        result = analyze_events(path, read_capture_lines(lines, report), checkers() if checkers else None, options,
-                                progress=_position_reporter(handle, shard), end_time=lines.end_time)
+        try:
+            result = analyze_events(path, read_capture_lines(lines, report), checkers() if checkers else None,
+                                    options, progress=_position_reporter(handle, shard), end_time=lines.end_time)
+        except SerialNeeded as exc:
+            return str(exc)
         result.reading = report.summary()
         result.reading.lines = lines.count
         return result
@@ -226,11 +252,12 @@ def _position_reporter(handle: Any, shard: int) -> Callable[[int], None] | None:
 
 def analyze_parallel(path: Path, jobs: int, options: AnalyzerOptions,
                      checkers: Callable[[], list[Checker]] | None = None,
-                     progress: Progress | None = None) -> InputResult | None:
+                     progress: Progress | None = None) -> InputResult:
     """Analyse ``path`` in ``jobs`` processes and merge their results as a serial run would report them.
 
-    None when reading found lines to report (unusable, cut short): only a serial run can name them by their
-    number. A worker that fails raises :class:`WorkerFailed` (or the worker's own exception). ``checkers``
+    Raises :class:`SerialNeeded` when reading found lines to report (unusable, cut short: only a serial run can
+    name them by their number) or the capture opens a connection id again while it is open. A worker that
+    fails raises :class:`WorkerFailed` (or the worker's own exception). ``checkers``
     builds each worker's own checkers (default: :func:`default_checkers`); it must be picklable. ``progress``
     gets the mean share of the file the workers have read (every worker reads all of it).
     """
@@ -252,10 +279,14 @@ def analyze_parallel(path: Path, jobs: int, options: AnalyzerOptions,
         raise WorkerFailed(f"{path}: a worker process of the parallel check ended abruptly (killed by a signal, "
                            "or by the system for lack of memory); no result was kept, rerun with -j 1 to check "
                            "in one process") from exc
-    if any(part.reading is not None and part.reading.warnings for part in parts):
-        return None
-    merged = InputResult(path)
     for part in parts:
+        if isinstance(part, str):
+            raise SerialNeeded(part)
+    results = [part for part in parts if not isinstance(part, str)]
+    if any(part.reading is not None and part.reading.warnings for part in results):
+        raise SerialNeeded("has lines to report: checked in one process, to name them by line number")
+    merged = InputResult(path)
+    for part in results:
         merged.events += part.events
         merged.frames += part.frames
         for conn_id, summary in part.connections.items():
@@ -267,8 +298,8 @@ def analyze_parallel(path: Path, jobs: int, options: AnalyzerOptions,
         merged.counts.update(part.counts)
         merged.internal_errors += part.internal_errors
     merged.findings.sort(key=finding_order)
-    if parts and parts[0].reading is not None:
-        merged.reading = parts[0].reading
+    if results and results[0].reading is not None:
+        merged.reading = results[0].reading
         merged.reading.events = merged.events
     merged.connections = dict(sorted(merged.connections.items(), key=connection_order))
     merged.omitted = sorted_omitted(merged.omitted)

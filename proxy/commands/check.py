@@ -141,22 +141,25 @@ def _no_traffic(results: Sequence[InputResult]) -> bool:
 
 def _analyze_one(file: InputFile, fmt: str, jobs: int, options: AnalyzerOptions, checkers: CheckersFromArgs,
                  zone: str = LOCAL_ZONE, shown: bool = False) -> InputResult:
-    from ocppscope.proxy.check.parallel import analyze_parallel, worth_parallel
+    from ocppscope.proxy.check.parallel import SerialNeeded, analyze_parallel, worth_parallel
     from ocppscope.proxy.check.progress import Progress
 
     path = Path(file.path)
     if fmt in ("auto", "capture") and worth_parallel(path, jobs):
         progress = Progress(f"{file.name} ({jobs} processes)", sys.stderr, path.stat().st_size) if shown else None
-        result = analyze_parallel(path, jobs, options, checkers, progress)
-        if progress is not None:
-            progress.done(result.frames if result is not None else None)
-        if result is not None:
+        try:
+            result = analyze_parallel(path, jobs, options, checkers, progress)
+        except SerialNeeded as exc:
+            if progress is not None:
+                progress.done(None)
+            print(f"ocppscope check: {file.name} {exc}", file=sys.stderr)
+        else:
+            if progress is not None:
+                progress.done(result.frames)
             result.path = Path(file.name)
             for summary in result.connections.values():
                 summary.source = file.name
             return result
-        print(f"ocppscope check: {file.name} has lines to report: checked in one process, to name them by "
-              "line number", file=sys.stderr)
     return _analyze_together(Inputs([file], label=file.name), fmt, 1, options, checkers, zone, shown)
 
 

@@ -58,6 +58,17 @@ CAPTURE_GAP = rule(
     "23 frames of CP01 relayed but not recorded: the analysis process was more than 64 MB behind",
 )
 
+CONNECTION_REOPENED = rule(
+    "capture.connection-reopened",
+    Severity.WARNING,
+    "A connection opens again before it closed",
+    "The record opens a connection id that is still open: two captures were joined (each numbers its "
+    "connections from c1) or the file was edited. The earlier connection is read as closed at this point, "
+    "without a close code, and its unanswered CALLs are reported; findings about how it ended are guesses.",
+    "connection c1 opens again on /ocpp/CP-7 while the one opened on /ocpp/CP-1 is still open",
+)
+REOPENED_REASON = "the same connection id opened again before this one closed"
+
 _GAP_KEY = "analyzer.gap"
 _EXPIRED_KEPT = 64
 _ANSWERED_KEPT = 16
@@ -246,8 +257,11 @@ class Analyzer:
         """Analyse one event; return the decoded frame, its pairing and the findings it caused."""
         conn = self.connections.get(event.conn_id)
         if conn is None or type(event) is ConnectionOpened:
+            reopened = self._reopened(conn, event) if conn is not None else None
             conn = self._new_connection(event)
-        inspection = Inspection(event, conn)
+            inspection = Inspection(event, conn) if reopened is None else Inspection(event, conn, findings=reopened)
+        else:
+            inspection = Inspection(event, conn)
         ctx = self._ctx
         ctx.conn = conn
         ctx.event = event
@@ -311,6 +325,28 @@ class Analyzer:
         return ctx.sink
 
     # -- events ----------------------------------------------------------------------------------------
+
+    def _reopened(self, conn: Connection, event: Event) -> list[Finding]:
+        """``event`` opens ``conn``'s id again while it is open: ``conn`` ends here (said so, and closed as a
+        close without a code would close it), so what waited on it is reported, never dropped."""
+        ctx = self._fresh_context()
+        ctx.conn = conn
+        ctx.time = event.time
+        ctx.seq = event.seq
+        was = conn.opened
+        earlier = f"opened on {was.path or '?'}" if was is not None else "whose opening the record does not show"
+        path = getattr(event, "path", "") or "?"
+        ctx.emit(CONNECTION_REOPENED,
+                 f"connection {conn.conn_id} opens again on {path} while the one {earlier} is still open: two "
+                 "captures joined? The earlier one is read as closed here",
+                 {"conn": conn.conn_id, "path": path, "earlier_path": was.path if was is not None else None})
+        close = ConnectionClosed(conn.conn_id, event.time, None, REOPENED_REASON, "unknown", event.seq)
+        ctx.event = close
+        try:
+            self._close(ctx, conn, close)
+        except Exception as exc:  # the core never lets one event stop the stream
+            self._internal_error(ctx, "analyzer", exc)
+        return ctx.sink
 
     def _new_connection(self, event: Event) -> Connection:
         conn = Connection(event.conn_id, event if type(event) is ConnectionOpened else None)
