@@ -285,3 +285,20 @@ def test_a_line_journald_split_at_its_linemax_is_joined_and_said_so() -> None:
     assert profile[3]["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][2]["limit"] == 16.0
     assert any("split over several records were joined (line 3)" in note for note in report.notes)
     assert not any("broken across lines" in note for note in report.notes)
+
+
+@pytest.mark.parametrize("suffix", [".log", ".oot.jsonl"])
+def test_an_input_whose_first_frame_is_longer_than_the_sample_is_recognised(tmp_path: Path, suffix: str) -> None:
+    """The first line alone is megabytes (a vendor's log dump in a DataTransfer): detection sees only its start."""
+    frame = '[2,"1","DataTransfer",{"vendorId":"com.example","data":"' + "y" * 1_000_000 + '"}]'
+    path = tmp_path / f"big{suffix}"
+    if suffix == ".log":
+        text = f"2024-03-01T08:00:00Z CP1 cp-to-csms {frame}\n"
+    else:
+        text = orjson.dumps({"schemaVersion": "1.1", "timestamp": "2024-03-01T08:00:00.000Z", "ocppVersion": "1.6",
+                             "chargePointId": "CP1", "direction": "cp-to-csms", "messageType": "CALL",
+                             "raw": frame}).decode() + "\n"
+    path.write_text(text, encoding="utf-8")
+    assert detect_format(path) == ("plain" if suffix == ".log" else "oot")
+    events, _ = read(path)
+    assert [f.content for f in frames(events)] == [frame.encode()]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import re
 import sys
 import zlib
 from collections.abc import Callable, Iterator
@@ -38,6 +39,8 @@ STDIN = "-"
 _SNIFF_BYTES = 256 * 1024
 _SNIFF_LINES = 2000
 _GZIP_MAGIC = b"\x1f\x8b"
+_OOT_KEY = re.compile(r'(?<!\\)"(?:schemaVersion|messageType)"\s*:')
+"""A key of Open OCPP Trace's own (not one inside an escaped string)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +58,10 @@ class Sample:
         return self.data.decode("utf-8", "surrogateescape").lstrip("\ufeff \t\r\n")
 
     def lines(self) -> list[str]:
-        """The sample's complete lines (the last one may be cut by the sample size unless it is ``whole``)."""
+        """The sample's complete lines (the last one may be cut by the sample size unless it is ``whole``); the
+        start of the first line when it is longer than the sample (a log whose first frame is megabytes)."""
         lines = self.text.split("\n")
-        if not self.whole:
+        if not self.whole and len(lines) > 1:
             lines = lines[:-1]
         return [line.rstrip("\r") for line in lines[:_SNIFF_LINES]]
 
@@ -99,6 +103,8 @@ def _sniff_oot(sample: Sample) -> str | None:
     text = sample.text
     if text[:1] == "[" and text[1:].lstrip(" \t\r\n")[:1] in ("{", "]"):
         return "oot"
+    if first is None and not sample.whole and "\n" not in text and _OOT_KEY.search(text, 0, 4096):
+        return "oot"  # a first record longer than the sample (a megabyte frame): its keys tell
     return None
 
 
