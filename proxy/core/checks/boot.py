@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ocppscope.proxy.core.analyzer import Checker, Context, Inspection
+from ocppscope.proxy.core.checks.percharger import charger_state
 from ocppscope.proxy.core.connection import Connection, PendingCall
 from ocppscope.proxy.core.events import ConnectionOpened, Direction
 from ocppscope.proxy.core.findings import Severity, rule
@@ -68,7 +69,6 @@ _REMOTE_TX = frozenset(
     {"RemoteStartTransaction", "RemoteStopTransaction", "RequestStartTransaction", "RequestStopTransaction"}
 )
 _KEY = "boot"
-_MAX_CHARGERS = 10_000
 
 
 class _BootState:
@@ -105,13 +105,7 @@ class BootChecker(Checker):
         self._chargers: dict[str, _ChargerBoots] = {}
 
     def _charger(self, conn: Connection) -> _ChargerBoots:
-        key = conn.charger or conn.conn_id
-        boots = self._chargers.get(key)
-        if boots is None:
-            if len(self._chargers) >= _MAX_CHARGERS:
-                del self._chargers[next(iter(self._chargers))]
-            boots = self._chargers[key] = _ChargerBoots()
-        return boots
+        return charger_state(self._chargers, conn, _ChargerBoots)
 
     @staticmethod
     def _state(conn: Connection) -> _BootState:

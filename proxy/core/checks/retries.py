@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 from ocppscope.proxy.core.analyzer import Checker, Context
+from ocppscope.proxy.core.checks.percharger import charger_state
 from ocppscope.proxy.core.connection import Connection, PendingCall
 from ocppscope.proxy.core.events import Direction
 from ocppscope.proxy.core.findings import Severity, rule
@@ -40,7 +41,6 @@ RETRY_LOOP = rule(
 
 LOOP = 3
 """Identical refused CALLs in a row that make a loop."""
-_MAX_CHARGERS = 10_000
 _NOT_RETRIES = frozenset({"BootNotification", "Heartbeat"})
 _RESTAMPED = ("timestamp", "generatedAt")
 _REFUSALS = frozenset({"Rejected", "NotSupported", "NotImplemented", "Invalid", "Blocked", "Expired", "Unknown",
@@ -112,18 +112,13 @@ class RetryChecker(Checker):
         action = call.action
         if action is None or action in _NOT_RETRIES:
             return
-        charger = conn.charger or conn.conn_id
         key = (call.direction, action)
         refused = refusal(frame)
         if refused is None:
             if self._runs:
                 self._end(conn, call)
             return
-        runs = self._runs.get(charger)
-        if runs is None:
-            if len(self._runs) >= _MAX_CHARGERS:
-                del self._runs[next(iter(self._runs))]
-            runs = self._runs[charger] = {}
+        runs = charger_state(self._runs, conn, dict)
         signature = call_signature(call.payload)
         run = runs.get(key)
         if run is None or run.signature != signature or run.answer != refused:
