@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ocppscope.proxy.core.analyzer import Checker, Context
+from ocppscope.proxy.core.checks.percharger import MAX_CHARGERS, charger_state
 from ocppscope.proxy.core.connection import Connection, PendingCall
 from ocppscope.proxy.core.events import ConnectionClosed, ConnectionOpened, Direction, Ping, header
 from ocppscope.proxy.core.findings import RULES, Severity, rule
@@ -240,7 +241,6 @@ TRIGGER_UNSUPPORTED = rule(
 )
 
 _KEY = "profile"
-_MAX_CHARGERS = 10_000
 _SEVERITY = {"info": Severity.INFO, "warning": Severity.WARNING, "error": Severity.ERROR}
 _IDLE_DROP = 60.0
 """Seconds without frames before a close counts as an idle drop for the keepalive rule."""
@@ -302,16 +302,18 @@ class ProfileChecker(Checker):
     # -- bookkeeping -----------------------------------------------------------------------------------
 
     def _charger(self, conn: Connection) -> ChargerState:
-        key = conn.charger or conn.conn_id
-        state = self._chargers.get(key)
-        if state is None:
-            if len(self._chargers) >= _MAX_CHARGERS:
-                del self._chargers[next(iter(self._chargers))]
-            renamed = self._renamed.pop(key, None)
-            state = self._chargers[key] = renamed[1] if renamed else ChargerState()
-            if renamed and state.choice is not None:
-                state.choice = Choice(state.choice.profile, "renamed",
-                                      f"was {renamed[0]} until its identity was changed over OCPP")
+        return charger_state(self._chargers, conn, lambda: self._first_seen(conn.charger or conn.conn_id))
+
+    def _first_seen(self, key: str) -> ChargerState:
+        """A charger's state when it first shows: what was known of it under its old identity, if it got ``key``
+        over OCPP."""
+        renamed = self._renamed.pop(key, None)
+        if renamed is None:
+            return ChargerState()
+        old_identity, state = renamed
+        if state.choice is not None:
+            state.choice = Choice(state.choice.profile, "renamed",
+                                  f"was {old_identity} until its identity was changed over OCPP")
         return state
 
     def _start(self, ctx: Context, conn: Connection) -> _ConnState:
@@ -551,7 +553,7 @@ class ProfileChecker(Checker):
                 and conn.charger and new_identity != conn.charger):
             # After its restart the charger connects under the new identity: keep what we know of it.
             self._renamed[new_identity] = (conn.charger, state)
-            if len(self._renamed) > _MAX_CHARGERS:
+            if len(self._renamed) > MAX_CHARGERS:
                 del self._renamed[next(iter(self._renamed))]
 
     def _endpoint_mismatch(self, conn: Connection, profile: Profile, state: ChargerState) -> list[Verdict]:
