@@ -161,6 +161,22 @@ def test_every_item_of_a_long_vendor_string_is_redacted_and_the_rest_kept() -> N
     assert orjson.loads(new)[3]["data"] == expected
 
 
+@pytest.mark.parametrize("data", [
+    # the items of the string are found before the secrets of the JSON document it holds
+    '{"password": "Hunter2Secret", "note": "wifi_psk=Tok2Value"}',
+    # a key/value pair of an object is found before the object's other members
+    '{"sub":{"password":"FirstSecret1"},"key":"AuthorizationKey","value":"SecondSecret2"}',
+    # the same value under two secret names and once more under a name that says nothing
+    "a_pass=SameValue1;b_pass=SameValue1;c=SameValue1",
+])
+def test_secrets_found_out_of_their_order_in_a_string_are_all_redacted(data: str) -> None:
+    text = '[2,"3","DataTransfer",{"vendorId":"V","data":' + orjson.dumps(data).decode() + "}]"
+    new = Redactor(SALT).frame(text.encode())
+    assert new is not None
+    for secret in (b"Hunter2Secret", b"Tok2Value", b"FirstSecret1", b"SecondSecret2", b"SameValue1"):
+        assert secret not in new
+
+
 def test_secrets_inside_a_json_string_and_in_invalid_json_are_found() -> None:
     embedded = '[2,"8","DataTransfer",{"vendorId":"ECOTAP","data":"{\\"authorizationKey\\":\\"EmbeddedK3y!\\"}"}]'
     broken = '[2,"9","ChangeConfiguration",{"key":"AuthorizationKey","value":"BrokenJs0nKey"}'

@@ -90,3 +90,40 @@ def test_a_capture_that_reuses_closed_ids_stays_parallel(tmp_path: Path) -> None
     serial = analyze_events(path, read_events(path), options=options)
     assert [(f.rule, f.seq, f.message) for f in merged.findings] == [
         (f.rule, f.seq, f.message) for f in serial.findings]
+
+
+def test_a_record_after_a_close_opens_the_id_again_for_both_paths(tmp_path: Path) -> None:
+    """c1 closes, a frame of c1 follows (the analyzer keeps a connection for it), then c1 opens again: the
+    reopening is reported, and a parallel run hands the capture to one process instead of missing it."""
+    first = Wire(charger="CP-1", conn_id="c1", t0=T0)
+    first.boot()
+    first.close()
+    first.cp('[2,"m9","Heartbeat",{}]')
+    second = Wire(charger="CP-7", conn_id="c1", t0=T0 + 10)
+    second.boot()
+    events = first.events + second.events
+    for seq, event in enumerate(events, 1):
+        event.seq = seq
+    path = _capture(tmp_path / "after-close.jsonl", events)
+    serial = analyze_events(path, read_events(path), options=AnalyzerOptions())
+    assert "capture.connection-reopened" in rules(serial.findings)
+    with pytest.raises(SerialNeeded):
+        analyze_parallel(path, 2, AnalyzerOptions())
+
+
+def test_a_refused_handshake_does_not_hold_its_id_open(tmp_path: Path) -> None:
+    """Must not fall back or flag: c1's upgrade refused with 401, then c1 (another capture's) accepted."""
+    refused = Wire(charger="CP-1", conn_id="c1", t0=T0, status=401)
+    accepted = Wire(charger="CP-7", conn_id="c1", t0=T0 + 10)
+    accepted.boot()
+    accepted.close()
+    events = refused.events + accepted.events
+    for seq, event in enumerate(events, 1):
+        event.seq = seq
+    path = _capture(tmp_path / "refused.jsonl", events)
+    options = AnalyzerOptions()
+    serial = analyze_events(path, read_events(path), options=options)
+    merged = analyze_parallel(path, 2, options)
+    assert "capture.connection-reopened" not in rules(serial.findings)
+    assert [(f.rule, f.seq, f.message) for f in merged.findings] == [
+        (f.rule, f.seq, f.message) for f in serial.findings]

@@ -302,3 +302,49 @@ def test_an_input_whose_first_frame_is_longer_than_the_sample_is_recognised(tmp_
     assert detect_format(path) == ("plain" if suffix == ".log" else "oot")
     events, _ = read(path)
     assert [f.content for f in frames(events)] == [frame.encode()]
+
+
+def test_a_split_frame_whose_middle_piece_is_digits_is_joined(tmp_path: Path) -> None:
+    """Must not split: a logger cut a frame into records of 100 characters; one piece is only digits (a JSON
+    number on its own, but of the pieces' length)."""
+    frame = '[2,"1","DataTransfer",{"vendorId":"x","data":"' + "1234567890" * 30 + '"}]'
+    pieces = [frame[at:at + 100] for at in range(0, len(frame), 100)]
+    path = tmp_path / "split.log"
+    path.write_text("".join(f"2024-03-01T08:00:0{n}Z CP1 -> {piece}\n" for n, piece in enumerate(pieces)),
+                    encoding="utf-8")
+    events, _ = read(path)
+    assert [f.content for f in frames(events)] == [frame.encode()]
+
+
+@pytest.mark.parametrize("shape", ["docker", "word-wrapped"])
+def test_a_wrapped_frame_that_never_ends_keeps_its_wrapped_lines(tmp_path: Path, shape: str) -> None:
+    """Must not split: a cut frame wrapped at 60 columns behind docker's prefix (the first line is shorter once
+    the prefix is off), or word-wrapped by a ticket (lines of any width, each with JSON in it)."""
+    if shape == "docker":
+        line = ('csms  | 2024-03-01T08:00:00Z CP1 -> [2,"1","DataTransfer",{"vendorId":"com.example","data":"'
+                + "x" * 100)
+        lines = [line[at:at + 60] for at in range(0, len(line), 60)]
+        frame = line.split(" -> ", 1)[1]
+        answer = 'csms  | 2024-03-01T08:00:01Z CP1 <- [3,"1",{"status":"Accepted"}]'
+    else:
+        lines = ['2024-03-01T08:00:00Z CP1 -> [2,"1","DataTransfer",{"vendorId":"com.example",',
+                 '"messageId":"log","data":{"level":"debug",', '"fields":[1,2,3']
+        frame = "\n".join(lines).split(" -> ", 1)[1]
+        answer = '2024-03-01T08:00:01Z CP1 <- [3,"1",{"status":"Accepted"}]'
+    path = tmp_path / f"{shape}.log"
+    path.write_text("\n".join([*lines, answer]) + "\n", encoding="utf-8")
+    events, report = read(path)
+    cut, reply = frames(events)
+    assert cut.cut and report.skipped == 0
+    assert cut.content == frame.encode() and orjson.loads(reply.content)[0] == 3
+
+
+def test_times_in_seconds_since_a_start_are_read_and_said_so(tmp_path: Path) -> None:
+    """A log stamped with the seconds since the charger started: read, the intervals kept, and said so."""
+    path = tmp_path / "uptime.log"
+    path.write_text('12.500 CP1 -> [2,"1","Heartbeat",{}]\n'
+                    '12.750 CP1 <- [3,"1",{"currentTime":"2024-03-01T08:00:00Z"}]\n', encoding="utf-8")
+    events, report = read(path)
+    assert [f.time for f in frames(events)] == [12.5, 12.75]
+    assert any("times as small numbers (line 1 first)" in note for note in report.notes)
+    assert not any("the time" in warning for warning in report.warnings)

@@ -60,6 +60,8 @@ _STRING_REST = re.compile(r'[^\s"]*"\s*[,}\]:]')
 """The end of a JSON string without blanks (a date-time, an id) and what follows a string in JSON."""
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\Z")
 """A time printed as seconds since the epoch (or a number that cannot be one: named as such)."""
+_DATE_SECONDS = 100_000_000.0
+"""Epoch seconds below this (before March 1973) are no date a log prints: seconds since a start."""
 _UNTIMED_HELD = 1_000
 """Entries without a time held at the start of a log until one with a time gives them its own."""
 _UNDECIDED_LIMIT = 10_000
@@ -125,6 +127,8 @@ class LogImporter:
         self.last_time = 0.0
         self.shapes = Shapes(report)
         self.absurd_times = 0
+        self.small_numbers: int | None = None
+        """The first line whose time is a number of seconds too small for a date (seconds since start?)."""
 
     def events(self, lines: Iterable[tuple[int, str]]) -> Iterator[Event]:
         entries = in_time_order(_first_times(self._records(lines)), self.report)
@@ -143,6 +147,10 @@ class LogImporter:
         if self.clock.dateless:
             self.report.note("the log prints clock times without a date; they were read on "
                              f"{self.clock.date or '1970-01-01'}, so only the intervals between them are right")
+        if self.small_numbers is not None:
+            self.report.note(f"the log prints times as small numbers (line {self.small_numbers} first), seconds since "
+                             "a start rather than dates; they were read as seconds after 1970-01-01, so only the "
+                             "intervals between them are right")
         if self.clock.assumed is not None:
             self.report.note(f"the log prints its times without a zone; they were read as {self.clock.assumed} "
                              "(--log-timezone changes it)")
@@ -235,10 +243,11 @@ class LogImporter:
         the rest of a frame (the others are reported as skipped lines). Nothing for a header no frame followed
         (``first_line`` is then reported as skipped)."""
         if not complete:
-            # Lines taken as a wrap of a frame that then never ends stay with it only where the log's cut mark
-            # ends it or the lines have a wrap's fixed width; otherwise they are whatever came next (a note,
-            # garbage) and are reported as skipped lines.
-            wraps = wrap_explained(entry.text, first_line, [line for _, line, _, _ in joined])
+            # Lines taken as a wrap of a frame that then never ends stay with it only where something says they
+            # are one (journald split the record, see wrap_explained); otherwise they are whatever came next (a
+            # note, garbage) and are reported as skipped lines.
+            wraps = self.shapes.seen("records", entry.line) or wrap_explained(
+                entry.text, first_line, [line for _, line, _, _ in joined])
             for index, (_, line, before, wrapped) in enumerate(joined):
                 if (not wrapped or not wraps) and not jsonish(line):
                     entry.text = before
@@ -259,7 +268,12 @@ class LogImporter:
         stamp = entry.stamp
         try:
             if stamp is not None:
-                entry.time = float(stamp) if _NUMBER.match(stamp) else clock.read(stamp)
+                if _NUMBER.match(stamp):
+                    entry.time = float(stamp)
+                    if 0 <= entry.time < _DATE_SECONDS and self.small_numbers is None:
+                        self.small_numbers = entry.line
+                else:
+                    entry.time = clock.read(stamp)
             elif syslog is not None:
                 stamp = syslog.text
                 entry.time = clock.read(stamp) if syslog.iso else clock.read_syslog(stamp)

@@ -28,6 +28,7 @@ _CUT_MARKS = ("[…]", "[...]", "(truncated)", "[truncated]", "…", "...", ">")
 """What logs and pagers put where they cut a line: MicroOcpp's `` [...]`` at the end of its console buffer,
 less's ``>`` in the last column (``--rscroll``, journalctl's pager), ticket systems' ``[…]``."""
 _ELLIPSES = ("…", "...")
+_JSON_PUNCTUATION = re.compile(r'["{}\[\]:,]')
 
 
 class Shapes:
@@ -166,18 +167,26 @@ class UnreadLines:
 
 
 def wrap_explained(text: str, first_line: str, lines: list[str]) -> bool:
-    """Whether the lines joined as a wrap to a frame that never ends (``text``, shown from ``first_line``) are
-    one: the frame ends in a log's cut mark, or the lines before the last all have one width, as a terminal's
-    or a ticket's wrap leaves them (two of them at least, or a single joined line tells nothing)."""
+    """Whether ``lines``, joined as a wrap to a frame that never ends (``text``, shown from ``first_line``), are
+    one: the frame ends in a log's cut mark; or each line holds JSON punctuation (a word-wrapped frame);
+    or the lines before the last all have one width, as a terminal's or a ticket's wrap leaves them (the first
+    may be shorter, its prefix taken off; a single joined line tells nothing). A note or garbage pasted after
+    a cut frame is none of these."""
     if text.rstrip().endswith(_CUT_MARKS):
         return True
-    full = [first_line, *lines[:-1]]
-    return len(full) >= 2 and len({len(line) for line in full}) == 1
+    if all(_JSON_PUNCTUATION.search(line) for line in lines):
+        return True
+    full = lines[:-1]
+    widths = {len(line) for line in full}
+    if len(widths) != 1:
+        return False
+    width = widths.pop()
+    return len(first_line) == width or (len(full) >= 2 and len(first_line) < width)
 
 
 def whole_json(text: str) -> bool:
-    """Whether ``text`` is one JSON value from start to end (a frame of its own, however wrong, never the middle
-    of one: a piece a logger split off a frame ends inside a value or goes on after it)."""
+    """Whether ``text`` is one JSON value from start to end: a frame of its own, however wrong, unless it has
+    the length of the pieces a logger splits a frame into (a middle piece of digits is a number too)."""
     stripped = text.strip()
     if stripped[:1] in ("[", "{"):
         return json_extent(stripped).end == len(stripped)
@@ -188,9 +197,12 @@ def join_records(entries: Iterable[LogEntry], shapes: Shapes) -> Iterator[LogEnt
     """Frames a charger's logger split over several records (each a frame line of its own whose text goes on
     where the previous one stopped) joined back into one entry."""
     pending: LogEntry | None = None
+    chunk = 0  # the length of the pending frame's first piece: a logger splits at a fixed size
     for entry in entries:
         if pending is not None:
-            if (entry.kind == "frame" and entry.text and not starts_frame(entry.text) and not whole_json(entry.text)
+            text = entry.text
+            if (entry.kind == "frame" and text and not starts_frame(text)
+                    and (len(text) == chunk or not whole_json(text))  # a whole value is a frame of its own
                     and entry.charger == pending.charger and entry.session == pending.session
                     and entry.inbound == pending.inbound and entry.direction == pending.direction):
                 pending.text += entry.text
@@ -204,6 +216,7 @@ def join_records(entries: Iterable[LogEntry], shapes: Shapes) -> Iterator[LogEnt
             pending = None
         if entry.kind == "frame" and starts_frame(entry.text) and json_extent(entry.text).end is None:
             pending = entry
+            chunk = len(entry.text)
             continue
         yield entry
     if pending is not None:

@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import time
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -52,6 +53,8 @@ SALT_FILE = "redaction-salt"
 _SALT_BYTES = 32
 
 _MIN_SAFETY_NET = 4
+_SAFETY_NET_EACH = 64
+"""Up to this many distinct secrets in a frame, each is looked for again in the redacted text."""
 _STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
 _NAMED_NUMBER = r'"(?P<name>[A-Za-z_][\w.-]*)"\s*:\s*(?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)'
 # Fallbacks for frames that are not valid JSON: the usual spellings, written out, each with a name and the
@@ -306,8 +309,12 @@ class Redactor:
             return token if new is None else json.dumps(new, ensure_ascii=False)
 
         new_text = _STRING_LITERAL.sub(literal, text)
-        # Safety net for a secret that also occurs inside other strings or behind unusual escapes.
-        for original, new in replacements.items():
+        # Safety net for a secret that also occurs inside other strings or behind unusual escapes: each secret
+        # on its own where there are few, else what each string's replacement took out.
+        distinct = {(found.secret, found.keeps_user) for found_in in held.values() for found in found_in}
+        pairs = ([(secret, self._replace_secret(secret, secret, keeps)) for secret, keeps in distinct]
+                 if len(distinct) <= _SAFETY_NET_EACH else replacements.items())
+        for original, new in pairs:
             for removed in _removed_parts(original, new):
                 if len(removed) >= _MIN_SAFETY_NET and removed in new_text:
                     new_text = self._replace_outside_markers(new_text, removed)
@@ -325,16 +332,38 @@ class Redactor:
         return re.sub(_NAMED_NUMBER, number, text)
 
     def _replace_in(self, holder: str, secrets: list[Secret]) -> str:
-        """``holder`` with each of ``secrets`` (found in it in this order) replaced by a marker, in one pass: a
-        string of many ``name=value`` items is copied once, not once per item."""
+        """``holder`` with each of ``secrets`` replaced by a marker, in one pass: a string of many ``name=value``
+        items is copied once, not once per item.
+
+        A secret whose place is known (an item, the whole string) is replaced there. One of a JSON document
+        inside the string is replaced at its next occurrence after the previous such secret (they come in
+        document order), else at its first anywhere, skipping occurrences inside the secrets placed already and
+        those an equal secret took.
+        """
+        spans = sorted((found.at, found.at + len(found.secret), found) for found in secrets
+                       if found.at is not None and holder.startswith(found.secret, found.at))
+        unplaced = [found for found in secrets if found.at is None or not holder.startswith(found.secret, found.at)]
+        if unplaced:
+            inside = _Covered(spans)
+            taken: dict[str, set[int]] = {}
+            cursor = 0
+            for found in unplaced:
+                secret = found.secret
+                used = taken.setdefault(secret, set())
+                at = _occurrence(holder, secret, cursor, inside, used)
+                if at < 0:
+                    at = _occurrence(holder, secret, 0, inside, used)
+                if at >= 0:
+                    used.add(at)
+                    cursor = at + len(secret)
+                    spans.append((at, cursor, found))
+        spans.sort(key=_longest_first)
         parts: list[str] = []
         position = 0
-        for found in secrets:
-            at = holder.find(found.secret, position)
-            if at < 0:
-                continue  # the same value again, inside a part already replaced
-            end = at + len(found.secret)
-            parts += (holder[position:at], self._replace_secret(found.secret, found.secret, found.keeps_user))
+        for start, end, found in spans:
+            if start < position:
+                continue  # inside a secret replaced already (the whole string, or the same text reported twice)
+            parts += (holder[position:start], self._replace_secret(found.secret, found.secret, found.keeps_user))
             position = end
         parts.append(holder[position:])
         return "".join(parts)
@@ -383,6 +412,35 @@ class Redactor:
         if not secret or is_masked(secret) or not looks_secret(match.group(1)):
             return match.group(0)
         return match.group(0).replace(secret, self._replace_secret(secret, secret, keeps_user(match.group(1))), 1)
+
+
+def _longest_first(span: tuple[int, int, Secret]) -> tuple[int, int]:
+    return span[0], -span[1]
+
+
+class _Covered:
+    """Whether a stretch of text overlaps one of a fixed set of spans."""
+
+    def __init__(self, spans: list[tuple[int, int, Secret]]) -> None:
+        self.starts = [start for start, _, _ in spans]  # spans are sorted by start
+        self.reach: list[int] = []  # the furthest end of the spans up to each index
+        furthest = 0
+        for _, end, _ in spans:
+            furthest = max(furthest, end)
+            self.reach.append(furthest)
+
+    def __call__(self, start: int, end: int) -> bool:
+        index = bisect_right(self.starts, end - 1)
+        return index > 0 and self.reach[index - 1] > start
+
+
+def _occurrence(holder: str, secret: str, start: int, covered: _Covered, used: set[int]) -> int:
+    """The first occurrence of ``secret`` in ``holder`` from ``start`` outside ``covered`` and not in ``used``;
+    -1 if there is none."""
+    at = holder.find(secret, start)
+    while at >= 0 and (at in used or covered(at, at + len(secret))):
+        at = holder.find(secret, at + 1)
+    return at
 
 
 def _removed_parts(original: str, new: str) -> Iterator[str]:

@@ -41,6 +41,7 @@ MIN_PARALLEL_BYTES = 32 * 1024 * 1024
 
 _CONN = b'"conn":"'
 _OPEN = b'{"type":"open"'
+_CLOSE = b'{"type":"close"'
 _TYPE_FIRST = b'{"type":"'
 _CONN_KEY = b'"conn"'
 _STYLE_SAMPLE = 64
@@ -111,7 +112,7 @@ class _ShardLines:
         # Half of all lines are another worker's; this loop is most of what they cost, so it does the least.
         # partition(), not find(): find() parses its arguments on every call, which costs more than the search.
         # The first `"conn":"` of a line is the record's own field: inside a JSON string every quote is escaped.
-        shard, conn_shard, owner_of = self._shard, self._conn_shard, self._owner
+        shard, conn_shard, owner_of, closed = self._shard, self._conn_shard, self._owner, self._closed
         last = b""
         count = 0
         try:
@@ -128,12 +129,14 @@ class _ShardLines:
                 owner = conn_shard.get(conn)
                 try:
                     # Cheaper than startswith(): the "o" (111) of {"type":"open" (reopened ids are rerouted), the
-                    # "c" (99) of {"type":"close".
+                    # "c" (99) of {"type":"close"; any other record opens a closed id again for the analyzer.
                     kind = line[9]
                     if owner is None or kind == 111:
                         owner = owner_of(line, conn, bool(quoted))
                     elif kind == 99:
-                        self._closed.add(conn)
+                        closed.add(conn)
+                    elif closed and conn in closed:
+                        closed.discard(conn)
                 except IndexError:  # a broken 9-byte line
                     owner = 0
                 if owner == shard:
@@ -170,11 +173,13 @@ class _ShardLines:
         key = orjson.dumps(conn)[1:-1]  # as the fast path sees it: the id between its quotes, escaped
         kind = record.get("type")
         if kind == "open":
-            self._opening(key)
+            self._opening(key, record.get("status"))
             path = record.get("path")
             return self._remember(key, identity_from_path(path) if isinstance(path, str) else None)
         if kind == "close":
             self._closed.add(key)
+        else:
+            self._closed.discard(key)
         owner = self._conn_shard.get(key)
         return owner if owner is not None else self._remember(key, None)
 
@@ -183,28 +188,34 @@ class _ShardLines:
                                           else zlib.crc32(conn) % self._shards)
         return owner
 
-    def _owner(self, line: bytes, conn: bytes, closed: bool) -> int:
+    def _owner(self, line: bytes, conn: bytes, quoted: bool) -> int:
         if line.startswith(_OPEN):
             return self._open_owner(line, conn)
-        if not closed:
+        if not quoted:
             return 0  # a broken line: the first worker's reader reports it
+        if line.startswith(_CLOSE):
+            self._closed.add(conn)
         return self._remember(conn, None)
 
     def _open_owner(self, line: bytes, conn: bytes) -> int:
         try:
-            path = orjson.loads(line).get("path") or ""
+            record = orjson.loads(line)
         except orjson.JSONDecodeError:
             return 0  # broken: the first worker's reader reports it
-        self._opening(conn)
+        self._opening(conn, record.get("status"))
+        path = record.get("path") or ""
         return self._remember(conn, identity_from_path(path) if isinstance(path, str) else None)
 
-    def _opening(self, conn: bytes) -> None:
+    def _opening(self, conn: bytes, status: object) -> None:
         if conn in self._conn_shard and conn not in self._closed:
             # The analyzer closes the open one where the id opens again (capture.connection-reopened): the
             # shard that has it may not be the one the new opening goes to.
             raise SerialNeeded(f"opens connection {conn.decode('utf-8', 'replace')} again while it is open: "
                                "checked in one process, where the open one is closed first")
-        self._closed.discard(conn)
+        if status == 101:
+            self._closed.discard(conn)
+        else:
+            self._closed.add(conn)  # a refused handshake: the analyzer keeps nothing of it
 
     def end_time(self) -> float | None:
         try:

@@ -171,6 +171,9 @@ class Secret(NamedTuple):
     """The key, variable, member or item name that says it is a secret."""
     number: bool = False
     """The secret is a JSON number (a 2.x ``simPin``), ``holder`` its text."""
+    at: int | None = None
+    """Where ``secret`` starts in ``holder``, when known (the holder itself, a ``name=value`` item); None for a
+    secret of a JSON document inside the holder, found by its value."""
 
 
 _ITEM = re.compile(r"(?<![\w.-])([A-Za-z_][\w.-]*)=([^,;&\r\n]*)")
@@ -236,10 +239,10 @@ def _shown(value: str, redacted: bool) -> bool:
 def _scalar(value: Any, name: str, redacted: bool) -> Iterator[Secret]:
     if isinstance(value, str):
         if _shown(value, redacted):
-            yield Secret(value, value, keeps_user(name), name)
+            yield Secret(value, value, keeps_user(name), name, at=0)
     elif isinstance(value, int | float) and not isinstance(value, bool):
         text = orjson.dumps(value).decode() if value == value and abs(value) != float("inf") else str(value)
-        yield Secret(text, text, False, name, number=True)
+        yield Secret(text, text, False, name, number=True, at=0)
 
 
 def secrets_in_text(value: str, *, redacted: bool = False, quoted: bool = False) -> Iterator[Secret]:
@@ -247,9 +250,11 @@ def secrets_in_text(value: str, *, redacted: bool = False, quoted: bool = False)
 
     ``quoted``: the string is a sentence quoting values, whose items end at a space or quote as well."""
     for match in (_QUOTED_ITEM if quoted else _ITEM).finditer(value):
-        secret = match.group(2).strip()
+        raw = match.group(2)
+        secret = raw.strip()
         if secret and looks_secret(match.group(1)) and _shown(secret, redacted):
-            yield Secret(value, secret, keeps_user(match.group(1)), match.group(1))
+            at = match.start(2) + len(raw) - len(raw.lstrip())
+            yield Secret(value, secret, keeps_user(match.group(1)), match.group(1), at=at)
     stripped = value.strip()
     if stripped[:1] in ("{", "["):
         try:
