@@ -17,7 +17,7 @@ from ocppscope.proxy.cli import main
 from ocppscope.proxy.core.analyzer import AnalyzerOptions
 from ocppscope.proxy.core.events import Event
 
-from tests.traffic import T0, Wire, analyze, hits, rules
+from tests.traffic import T0, Wire, analyze, hits, numbered, rules
 
 
 def joined(close_first: bool) -> list[Event]:
@@ -31,10 +31,7 @@ def joined(close_first: bool) -> list[Event]:
     second = Wire(charger="CP-7", conn_id="c1", t0=T0 + 10)
     second.boot()
     second.close()
-    events = first.events + second.events
-    for seq, event in enumerate(events, 1):
-        event.seq = seq
-    return events
+    return numbered(first, second)
 
 
 def test_an_id_opened_again_while_open_closes_the_earlier_connection() -> None:
@@ -101,10 +98,7 @@ def test_a_record_after_a_close_opens_the_id_again_for_both_paths(tmp_path: Path
     first.cp('[2,"m9","Heartbeat",{}]')
     second = Wire(charger="CP-7", conn_id="c1", t0=T0 + 10)
     second.boot()
-    events = first.events + second.events
-    for seq, event in enumerate(events, 1):
-        event.seq = seq
-    path = _capture(tmp_path / "after-close.jsonl", events)
+    path = _capture(tmp_path / "after-close.jsonl", numbered(first, second))
     serial = analyze_events(path, read_events(path), options=AnalyzerOptions())
     assert "capture.connection-reopened" in rules(serial.findings)
     with pytest.raises(SerialNeeded):
@@ -117,10 +111,7 @@ def test_a_refused_handshake_does_not_hold_its_id_open(tmp_path: Path) -> None:
     accepted = Wire(charger="CP-7", conn_id="c1", t0=T0 + 10)
     accepted.boot()
     accepted.close()
-    events = refused.events + accepted.events
-    for seq, event in enumerate(events, 1):
-        event.seq = seq
-    path = _capture(tmp_path / "refused.jsonl", events)
+    path = _capture(tmp_path / "refused.jsonl", numbered(refused, accepted))
     options = AnalyzerOptions()
     serial = analyze_events(path, read_events(path), options=options)
     merged = analyze_parallel(path, 2, options)

@@ -91,6 +91,14 @@ def analyze(
     return found
 
 
+def numbered(*wires: Wire) -> list[Event]:
+    """The events of ``wires`` in this order, their seq numbered again from 1 as one recording numbers them."""
+    events = [event for wire in wires for event in wire.events]
+    for seq, event in enumerate(events, 1):
+        event.seq = seq
+    return events
+
+
 def rules(findings: Iterable[Finding]) -> list[str]:
     return [f.rule for f in findings]
 
