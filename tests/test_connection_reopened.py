@@ -52,19 +52,25 @@ def test_an_id_used_again_after_its_close_is_not_flagged() -> None:
     assert "capture.connection-reopened" not in rules(found)
 
 
-def _capture(path: Path, events: list[Event]) -> Path:
+def _capture(path: Path, events: list[Event], style: str = "ocppscope") -> Path:
+    """``events`` as a capture written by ocppscope, or rewritten by Python's ``json.dumps`` (spaces after
+    colons), which the parallel router reads by decoding each line instead of its byte search."""
     with CaptureWriter(path, salt=b"test") as writer:
         for event in events:
             writer.write(event)
+    if style == "json.dumps":
+        lines = path.read_bytes().splitlines()
+        path.write_text("".join(json.dumps(json.loads(line)) + "\n" for line in lines), encoding="utf-8")
     return path
 
 
-def test_a_capture_that_reopens_an_open_id_is_checked_in_one_process(tmp_path: Path,
+@pytest.mark.parametrize("style", ["ocppscope", "json.dumps"])
+def test_a_capture_that_reopens_an_open_id_is_checked_in_one_process(tmp_path: Path, style: str,
                                                                     monkeypatch: pytest.MonkeyPatch,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """The shards of a parallel check hold whole connections: the one with the earlier c1 never sees the id
     open again elsewhere, so the check runs in one process, says why, and reports what -j 1 reports."""
-    path = _capture(tmp_path / "joined.jsonl", joined(close_first=False))
+    path = _capture(tmp_path / "joined.jsonl", joined(close_first=False), style)
     options = AnalyzerOptions()
     with pytest.raises(SerialNeeded, match="opens connection c1 again while it is open"):
         analyze_parallel(path, 2, options)
@@ -89,7 +95,8 @@ def test_a_capture_that_reuses_closed_ids_stays_parallel(tmp_path: Path) -> None
         (f.rule, f.seq, f.message) for f in serial.findings]
 
 
-def test_a_record_after_a_close_opens_the_id_again_for_both_paths(tmp_path: Path) -> None:
+@pytest.mark.parametrize("style", ["ocppscope", "json.dumps"])
+def test_a_record_after_a_close_opens_the_id_again_for_both_paths(tmp_path: Path, style: str) -> None:
     """c1 closes, a frame of c1 follows (the analyzer keeps a connection for it), then c1 opens again: the
     reopening is reported, and a parallel run hands the capture to one process instead of missing it."""
     first = Wire(charger="CP-1", conn_id="c1", t0=T0)
@@ -98,20 +105,21 @@ def test_a_record_after_a_close_opens_the_id_again_for_both_paths(tmp_path: Path
     first.cp('[2,"m9","Heartbeat",{}]')
     second = Wire(charger="CP-7", conn_id="c1", t0=T0 + 10)
     second.boot()
-    path = _capture(tmp_path / "after-close.jsonl", numbered(first, second))
+    path = _capture(tmp_path / "after-close.jsonl", numbered(first, second), style)
     serial = analyze_events(path, read_events(path), options=AnalyzerOptions())
     assert "capture.connection-reopened" in rules(serial.findings)
     with pytest.raises(SerialNeeded):
         analyze_parallel(path, 2, AnalyzerOptions())
 
 
-def test_a_refused_handshake_does_not_hold_its_id_open(tmp_path: Path) -> None:
+@pytest.mark.parametrize("style", ["ocppscope", "json.dumps"])
+def test_a_refused_handshake_does_not_hold_its_id_open(tmp_path: Path, style: str) -> None:
     """Must not fall back or flag: c1's upgrade refused with 401, then c1 (another capture's) accepted."""
     refused = Wire(charger="CP-1", conn_id="c1", t0=T0, status=401)
     accepted = Wire(charger="CP-7", conn_id="c1", t0=T0 + 10)
     accepted.boot()
     accepted.close()
-    path = _capture(tmp_path / "refused.jsonl", numbered(refused, accepted))
+    path = _capture(tmp_path / "refused.jsonl", numbered(refused, accepted), style)
     options = AnalyzerOptions()
     serial = analyze_events(path, read_events(path), options=options)
     merged = analyze_parallel(path, 2, options)
