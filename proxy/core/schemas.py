@@ -82,20 +82,21 @@ class CompiledSchema:
     predicate that refuses a payload it should have let through costs time, never a false finding.
     """
 
-    __slots__ = ("_lenient", "_schema", "_valid", "datetime_paths", "name", "version")
+    __slots__ = ("_lenient", "_schema", "datetime_paths", "name", "predicate", "version")
 
     def __init__(self, version: str, name: str, schema: dict[str, Any]) -> None:
         self.version = version
         self.name = name
         self._schema = schema
-        self._valid: Predicate = compile_predicate(schema, datetime.fromisoformat) or _strict_predicate(schema)
+        self.predicate: Predicate = compile_predicate(schema, datetime.fromisoformat) or _strict_predicate(schema)
+        """True for a clean payload; False, or an exception, for any other (then :meth:`check` says why)."""
         self._lenient: Any = None
         self.datetime_paths: tuple[tuple[str, ...], ...] = tuple(_datetime_paths(schema, schema, (), 0))
 
     def check(self, payload: Any) -> tuple[Violation | None, Sequence[DateTimeProblem]]:
         """The payload's first schema violation (format checks aside) and all its date-time problems."""
         try:
-            if self._valid(payload):
+            if self.predicate(payload):
                 return CLEAN
         except Exception:
             pass
