@@ -185,6 +185,8 @@ CUT = '2024-03-01T08:00:00.000Z CP1 csms-to-cp [2,"7","GetConfiguration",{"key":
     ('-5 CP1 cp-to-csms [3,"7",{"configurationKey":[]}]', 1),
     # a note and bytes that are not UTF-8, pasted after the cut frame: skipped lines, named
     ("a note pasted in the middle", 0),
+    ("Note: the log stopped here, sorry", 0),
+    ("see ticket #42, charger rebooted", 0),
     ("\udcff\udcfe garbage", 0),
 ])
 def test_what_follows_a_cut_frame_is_not_taken_as_its_rest(tmp_path: Path, after: str, kept: int) -> None:

@@ -28,7 +28,8 @@ _CUT_MARKS = ("[…]", "[...]", "(truncated)", "[truncated]", "…", "...", ">")
 """What logs and pagers put where they cut a line: MicroOcpp's `` [...]`` at the end of its console buffer,
 less's ``>`` in the last column (``--rscroll``, journalctl's pager), ticket systems' ``[…]``."""
 _ELLIPSES = ("…", "...")
-_JSON_PUNCTUATION = re.compile(r'["{}\[\]:,]')
+_JSON_PIECE = re.compile(r'"\s*[:,\]}]|[\[{,:]\s*"|[\[{]\s*$|^\s*[\]}]')
+"""A string's quote next to JSON punctuation, or a bracket opening or closing a line: JSON, not prose."""
 
 
 class Shapes:
@@ -168,13 +169,13 @@ class UnreadLines:
 
 def wrap_explained(text: str, first_line: str, lines: list[str]) -> bool:
     """Whether ``lines``, joined as a wrap to a frame that never ends (``text``, shown from ``first_line``), are
-    one: the frame ends in a log's cut mark; or each line holds JSON punctuation (a word-wrapped frame);
+    one: the frame ends in a log's cut mark; or each line holds a piece of JSON (a word-wrapped frame);
     or the lines before the last all have one width, as a terminal's or a ticket's wrap leaves them (the first
     may be shorter, its prefix taken off; a single joined line tells nothing). A note or garbage pasted after
     a cut frame is none of these."""
     if text.rstrip().endswith(_CUT_MARKS):
         return True
-    if all(_JSON_PUNCTUATION.search(line) for line in lines):
+    if all(_JSON_PIECE.search(line) for line in lines):
         return True
     full = lines[:-1]
     widths = {len(line) for line in full}

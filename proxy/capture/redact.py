@@ -53,8 +53,6 @@ SALT_FILE = "redaction-salt"
 _SALT_BYTES = 32
 
 _MIN_SAFETY_NET = 4
-_SAFETY_NET_EACH = 64
-"""Up to this many distinct secrets in a frame, each is looked for again in the redacted text."""
 _STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
 _NAMED_NUMBER = r'"(?P<name>[A-Za-z_][\w.-]*)"\s*:\s*(?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)'
 # Fallbacks for frames that are not valid JSON: the usual spellings, written out, each with a name and the
@@ -309,12 +307,8 @@ class Redactor:
             return token if new is None else json.dumps(new, ensure_ascii=False)
 
         new_text = _STRING_LITERAL.sub(literal, text)
-        # Safety net for a secret that also occurs inside other strings or behind unusual escapes: each secret
-        # on its own where there are few, else what each string's replacement took out.
-        distinct = {(found.secret, found.keeps_user) for found_in in held.values() for found in found_in}
-        pairs = ([(secret, self._replace_secret(secret, secret, keeps)) for secret, keeps in distinct]
-                 if len(distinct) <= _SAFETY_NET_EACH else replacements.items())
-        for original, new in pairs:
+        # Safety net for a secret that also occurs inside other strings or behind unusual escapes.
+        for original, new in replacements.items():
             for removed in _removed_parts(original, new):
                 if len(removed) >= _MIN_SAFETY_NET and removed in new_text:
                     new_text = self._replace_outside_markers(new_text, removed)
