@@ -265,19 +265,22 @@ class FrameIndex:
         self.version += 1
         return True
 
-    def retry_waiting(self) -> None:
-        """Results that arrived before their rows did (an analysis running ahead of the indexer)."""
+    def retry_waiting(self, last: bool = False) -> None:
+        """Results that arrived before their rows did (an analysis running ahead of the indexer); ``last``:
+        every row is indexed, so what still finds none is placed on no row."""
         waiting, self._waiting = self._waiting, []
         for seq, call_seq, latency in waiting:
             self.pair(seq, call_seq, latency)
         findings, self._waiting_findings = self._waiting_findings, []
-        self.add_findings(findings, wait=not self.complete)
+        self.add_findings(findings, wait=not (last or self.complete))
 
     def finish(self) -> None:
-        """The input is fully indexed: place what still waits (on no row, if its event never came)."""
-        self.complete = True
-        self.retry_waiting()
+        """The input is fully indexed: place what still waits (on no row, if its event never came), then say
+        the index is complete. In this order: a filter thread that sees ``complete`` ends after one last look
+        at the placed findings, which must hold these already."""
+        self.retry_waiting(last=True)
         self._waiting.clear()
+        self.complete = True
         self.version += 1
 
     def add_findings(self, findings: Iterable[Finding], *, wait: bool = False) -> None:

@@ -99,12 +99,15 @@ class FilteredRows(RowList):
         self._cancel.set()
 
     def wait(self, timeout: float | None = None) -> None:
-        """Block until every indexed row is scanned (tests)."""
+        """Block until every indexed row is scanned (tests), and for a complete index until the thread has also
+        tested again the rows that findings placed after their scan name (its last step)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while not self.finished or (self.needs_analysis and self.index.analysed < self.index.count):
             if self._cancel.is_set() or self.error or (deadline is not None and time.monotonic() > deadline):
                 return
             time.sleep(0.005)
+        if self._thread is not None and self.index.complete:
+            self._thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
     def scan(self, upto: int) -> None:
         """Test rows from the last scanned one up to ``upto`` (exclusive)."""
