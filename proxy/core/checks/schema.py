@@ -53,45 +53,29 @@ class SchemaChecker(Checker):
         self._responses: dict[str | None, dict[str | None, CompiledSchema | None]] = {}
 
     def on_call(self, ctx: Context, conn: Connection, frame: Frame) -> None:
-        by_action = self._requests.get(conn.version)
-        schema = _UNKNOWN if by_action is None else by_action.get(frame.action, _UNKNOWN)
-        if schema is _UNKNOWN:
-            schema = self._schema(self._requests, conn.version, frame.action, "request")
-        if schema is not None:
-            # CompiledSchema.check's first step, inlined: a clean payload costs the predicate's call only.
-            try:
-                if schema.predicate(frame.payload):
-                    return
-            except Exception:  # the slow path below says what is wrong
-                pass
-            self._judge(ctx, schema, frame.payload, frame.action, "request")
+        self._judge(ctx, self._requests, conn.version, frame.action, frame.payload, "request")
 
     def on_result(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
-        by_action = self._responses.get(conn.version)
-        schema = _UNKNOWN if by_action is None else by_action.get(call.action, _UNKNOWN)
+        self._judge(ctx, self._responses, conn.version, call.action, frame.payload, "response")
+
+    def _judge(self, ctx: Context, schemas: dict[str | None, dict[str | None, CompiledSchema | None]],
+               version: str | None, action: str | None, payload: Any, kind: Kind) -> None:
+        by_action = schemas.get(version)
+        schema = _UNKNOWN if by_action is None else by_action.get(action, _UNKNOWN)
         if schema is _UNKNOWN:
-            schema = self._schema(self._responses, conn.version, call.action, "response")
-        if schema is not None:
-            try:
-                if schema.predicate(frame.payload):
-                    return
-            except Exception:  # the slow path below says what is wrong
-                pass
-            self._judge(ctx, schema, frame.payload, call.action, "response")
-
-    @staticmethod
-    def _schema(schemas: dict[str | None, dict[str | None, CompiledSchema | None]], version: str | None,
-                action: str | None, kind: Kind) -> CompiledSchema | None:
-        schema = None if version is None or action is None else schema_for(version, action, kind)
-        schemas.setdefault(version, {})[action] = schema
-        return schema
-
-    def _judge(self, ctx: Context, schema: CompiledSchema, payload: Any, action: str | None, kind: Kind) -> None:
-        if payload is None or action is None:
+            schema = None if version is None or action is None else schema_for(version, action, kind)
+            schemas.setdefault(version, {})[action] = schema
+        if schema is None or payload is None:
             return
+        # CompiledSchema.check's first step, inlined: a clean payload costs the predicate's call only.
+        try:
+            if schema.predicate(payload):
+                return
+        except Exception:  # the slow path below says what is wrong
+            pass
         result = schema.check(payload)
         if result is not CLEAN:
-            self._report(ctx, schema, *result, action, kind)
+            self._report(ctx, schema, *result, action, kind)  # type: ignore[arg-type]
 
     def _report(self, ctx: Context, schema: CompiledSchema, violation: Violation | None,
                 datetime_problems: Sequence[DateTimeProblem], action: str, kind: Kind) -> None:
