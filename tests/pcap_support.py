@@ -108,8 +108,10 @@ class Tap:
 
 async def charger_session(url: str, identity: str = "CP-PCAP-1", *, authorization: str | None = None,
                           context: ssl.SSLContext | None = None, close_code: int = 1000,
-                          close_reason: str = "") -> Tap:
-    """A real ``ocpp`` 1.6 charge point: boot, status, heartbeat, then a close with ``close_code``."""
+                          close_reason: str = "", await_from_backend: str | None = None) -> Tap:
+    """A real ``ocpp`` 1.6 charge point: boot, status, heartbeat, then a close with ``close_code``; with
+    ``await_from_backend``, not before a backend frame holding that text arrived (at most 10 s), so a request
+    the backend sends after the boot is not raced by the close."""
     headers = {"Authorization": authorization} if authorization is not None else None
     async with connect(f"{url.rstrip('/')}/{identity}", subprotocols=["ocpp1.6"],  # type: ignore[list-item]
                        additional_headers=headers, proxy=None, ssl=context, open_timeout=10,
@@ -121,6 +123,11 @@ async def charger_session(url: str, identity: str = "CP-PCAP-1", *, authorizatio
             await boot16(charger)
             await status16(charger, 0, "Available")
             await charger.call(call16.Heartbeat())
+            for _ in range(200):
+                if await_from_backend is None or any(direction is Direction.FROM_BACKEND and await_from_backend in text
+                                                     for direction, text in tap.frames):
+                    break
+                await asyncio.sleep(0.05)
         finally:
             await websocket.close(close_code, close_reason)
             receiver.cancel()

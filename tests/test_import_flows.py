@@ -111,7 +111,7 @@ async def test_proxy_save_flows_round_trip_with_secrets_redacted(tmp_path: Path)
         "--capture", str(tmp_path / "captures"),
     )) as proxy:
         tap = await charger_session(f"ws://127.0.0.1:{proxy.port}", "CP-FLOWS-2",
-                                    authorization=basic("CP-FLOWS-2", PASSWORD))
+                                    authorization=basic("CP-FLOWS-2", PASSWORD), await_from_backend=AUTHORIZATION_KEY)
         code, _stdout, stderr = await proxy.stop()
     assert code == 0, stderr
     assert f"saving flows into {flows}" in stderr
