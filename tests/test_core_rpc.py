@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from ocppscope.proxy.core.analyzer import Analyzer, AnalyzerOptions
+from ocppscope.proxy.core.analyzer import Analyzer, AnalyzerOptions, Checker, Context
 from ocppscope.proxy.core.checks import default_checkers
+from ocppscope.proxy.core.connection import Connection, PendingCall
 from ocppscope.proxy.core.events import Direction, Message
+from ocppscope.proxy.core.frames import Frame
 
 from tests.traffic import T0, Wire, analyze, hits, rules
 
@@ -285,3 +287,45 @@ def test_synthetic_connections_skip_handshake_judgement() -> None:
     live = Wire(subprotocol=None)
     live.boot()
     assert "handshake.no-subprotocol-offered" in rules(analyze(live.events))
+
+
+class _AnswerRecorder(Checker):
+    """Records which answers reach it: the hooks answers_to limits."""
+
+    name = "answer-recorder"
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str | None]] = []
+
+    def on_result(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
+        self.seen.append(("result", call.action))
+
+    def on_error(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
+        self.seen.append(("error", call.action))
+
+
+class _BackendAnswers(_AnswerRecorder):
+    answers_to = Direction.FROM_BACKEND
+
+
+def _both_sides_ask(wire: Wire) -> None:
+    wire.boot()
+    heartbeat(wire, "h1")
+    wire.cs('[2,"g1","GetConfiguration",{}]')
+    wire.cp('[3,"g1",{"configurationKey":[]}]')
+    wire.cs('[2,"r1","Reset",{"type":"Soft"}]')
+    wire.cp('[4,"r1","NotImplemented","",{}]')
+    wire.cp('[2,"d1","DataTransfer",{"vendorId":"V"}]')
+    wire.cs('[4,"d1","NotImplemented","",{}]')
+
+
+def test_answers_to_limits_answer_hooks_to_the_calls_of_one_side() -> None:
+    wire = Wire()
+    _both_sides_ask(wire)
+    every, backend = _AnswerRecorder(), _BackendAnswers()
+    analyzer = Analyzer([every, backend])
+    for event in wire.events:
+        analyzer.feed(event)
+    assert every.seen == [("result", "BootNotification"), ("result", "Heartbeat"), ("result", "GetConfiguration"),
+                          ("error", "Reset"), ("error", "DataTransfer")]
+    assert backend.seen == [("result", "GetConfiguration"), ("error", "Reset")]

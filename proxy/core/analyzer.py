@@ -183,6 +183,8 @@ class Checker:
     result_actions: ClassVar[frozenset[str] | None] = None
     judges_handshake: ClassVar[bool] = False
     """True for checkers whose ``on_open`` judges the handshake itself: skipped for synthetic connections."""
+    answers_to: ClassVar[Direction | None] = None
+    """Limits ``on_result`` and ``on_error`` to answers to the CALLs this side sent (None: both sides')."""
     judges_request: ClassVar[bool] = False
     """True for checkers whose ``on_open`` judges the upgrade request (path, headers): skipped when no request
     was read (no path and no headers: a connection that stalled before its request was complete)."""
@@ -239,12 +241,13 @@ class Analyzer:
             hook: [getattr(c, hook) for c in self.checkers if getattr(type(c), hook) is not getattr(Checker, hook)]
             for hook in _HOOKS
         }
-        self._by_action: dict[str, dict[str, list[Callable[..., None]]]] = {
-            "on_call": {}, "on_result": {}, "on_error": {}
+        self._on_call: dict[str, list[Callable[..., None]]] = {}
+        # Answer hooks per side that sent the CALL, then per action.
+        self._on_answer: dict[str, dict[Direction, dict[str, list[Callable[..., None]]]]] = {
+            hook: {direction: {} for direction in Direction} for hook in ("on_result", "on_error")
         }
+        self._on_result = self._on_answer["on_result"]
         self._on_message = self._hooks["on_message"]
-        self._on_call = self._by_action["on_call"]
-        self._on_result = self._by_action["on_result"]
         # Action → the Direction allowed to send it (None: both ways), per version.
         self._directions: dict[str, dict[str, Direction | None]] = {
             version: {a: _DIRECTION_OF[e["direction"]] for a, e in actions(version).items()} for version in VERSIONS
@@ -438,7 +441,8 @@ class Analyzer:
                     action=frame.action,
                 )
             if message_type is MessageType.SEND and frame.action is not None:
-                self._dispatch(ctx, conn, "on_call", frame.action, frame)
+                self._dispatch(ctx, conn, self._on_call.get(frame.action) or self._handlers("on_call", frame.action),
+                               frame)
         for handler in self._on_message:
             try:
                 handler(ctx, conn, inspection)
@@ -569,13 +573,14 @@ class Analyzer:
         if frame.message_type is _CALLERROR:
             self._call_error(ctx, conn, call, frame)
             if action is not None:
-                self._dispatch(ctx, conn, "on_error", action, call, frame)
+                self._dispatch(ctx, conn, self._on_answer["on_error"][call.direction].get(action)
+                               or self._handlers("on_error", action, call.direction), call, frame)
             return
         if action is None:
             return
-        handlers = self._on_result.get(action)
+        handlers = self._on_result[call.direction].get(action)
         if handlers is None:
-            handlers = self._handlers("on_result", action)
+            handlers = self._handlers("on_result", action, call.direction)
         for handler in handlers:
             try:
                 handler(ctx, conn, call, frame)
@@ -703,17 +708,18 @@ class Analyzer:
 
     # -- checker dispatch ------------------------------------------------------------------------------
 
-    def _handlers(self, hook: str, action: str) -> list[Callable[..., None]]:
-        """The ``hook`` methods that want ``action``, computed once per action."""
-        handlers = self._by_action[hook][action] = [
-            handler for handler in self._hooks[hook] if _wants(handler.__self__, hook, action)
-        ]
+    def _handlers(self, hook: str, action: str, sender: Direction | None = None) -> list[Callable[..., None]]:
+        """The ``hook`` methods that want ``action`` (for an answer hook: to a CALL from ``sender``), computed
+        once per action and sender."""
+        handlers = [handler for handler in self._hooks[hook] if _wants(handler.__self__, hook, action)
+                    and (sender is None or handler.__self__.answers_to in (None, sender))]
+        if sender is None:
+            self._on_call[action] = handlers
+        else:
+            self._on_answer[hook][sender][action] = handlers
         return handlers
 
-    def _dispatch(self, ctx: Context, conn: Connection, hook: str, action: str, *args: Any) -> None:
-        handlers = self._by_action[hook].get(action)
-        if handlers is None:
-            handlers = self._handlers(hook, action)
+    def _dispatch(self, ctx: Context, conn: Connection, handlers: list[Callable[..., None]], *args: Any) -> None:
         for handler in handlers:
             try:
                 handler(ctx, conn, *args)

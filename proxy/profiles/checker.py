@@ -284,6 +284,7 @@ def _nothing_to_judge(profile: Profile, direction: Direction | None, action: str
 
 class ProfileChecker(Checker):
     name = "profile"
+    answers_to = Direction.FROM_BACKEND  # the charger's answers are judged; expectations are made for them
 
     def __init__(self, selector: ProfileSelector) -> None:
         self._quiet: dict[tuple[str, Direction | None, str], bool] = {}
@@ -509,8 +510,6 @@ class ProfileChecker(Checker):
                          {"profile": profile.id, "measurand": measurand}, action=action)
 
     def on_result(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
-        if call.direction is not Direction.FROM_BACKEND:
-            return  # expectations are only made for the backend's requests
         data = self._active(ctx, conn)
         action = call.action
         if data is None or action is None:
@@ -580,8 +579,7 @@ class ProfileChecker(Checker):
             return
         data.expectations.pop(call.message_id, None)
         profile = data.choice.profile
-        if (call.direction is Direction.FROM_BACKEND and action in profile.actions.from_backend.supported
-                and frame.error_code in ("NotImplemented", "NotSupported")):
+        if action in profile.actions.from_backend.supported and frame.error_code in ("NotImplemented", "NotSupported"):
             ctx.emit(FIRMWARE_DISAGREES, f"{action}: the charger answered {frame.error_code}, but {profile.id} "
                      "lists it as supported: profile and firmware disagree",
                      {"profile": profile.id, "action": action, "error_code": frame.error_code}, action=action)

@@ -203,15 +203,19 @@ class ClockChecker(Checker):
             return
         seconds, written = stamp
         offset = seconds - ctx.time
+        clock = conn.data.get(_KEY)
         if -TOLERANCE <= offset <= TOLERANCE:  # the hot path: a clock in step
-            clock = conn.data.get(_KEY)
             if clock is not None:
                 clock.ahead_reported = False
                 clock.queued_run = None
             return
         if ctx.time < EARLIEST_PLAUSIBLE:
             return  # the receipt time is no date (a log that prints times of day only): nothing to compare with
-        clock = self._clock(conn)
+        if clock is None:
+            clock = self._clock(conn)
+        elif clock.ahead_reported and TOLERANCE < offset < NEVER_SET_OFFSET:
+            clock.queued_run = None  # the other hot path: a clock ahead, already said (as _ahead does)
+            return
         zone = conn.opened.assumed_zone if conn.opened is not None else None
         # Before 2015 only counts when the receipt time is plausible itself (a recorder whose clock is unset too
         # gives nothing to compare with).
