@@ -441,7 +441,8 @@ class Analyzer:
                     action=frame.action,
                 )
             if message_type is MessageType.SEND and frame.action is not None:
-                self._dispatch(ctx, conn, self._on_call.get(frame.action) or self._handlers("on_call", frame.action),
+                handlers = self._on_call.get(frame.action)
+                self._dispatch(ctx, conn, self._handlers("on_call", frame.action) if handlers is None else handlers,
                                frame)
         for handler in self._on_message:
             try:
@@ -573,8 +574,10 @@ class Analyzer:
         if frame.message_type is _CALLERROR:
             self._call_error(ctx, conn, call, frame)
             if action is not None:
-                self._dispatch(ctx, conn, self._on_answer["on_error"][call.direction].get(action)
-                               or self._handlers("on_error", action, call.direction), call, frame)
+                handlers = self._on_answer["on_error"][call.direction].get(action)
+                if handlers is None:
+                    handlers = self._handlers("on_error", action, call.direction)
+                self._dispatch(ctx, conn, handlers, call, frame)
             return
         if action is None:
             return
