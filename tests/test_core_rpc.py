@@ -329,3 +329,47 @@ def test_answers_to_limits_answer_hooks_to_the_calls_of_one_side() -> None:
     assert every.seen == [("result", "BootNotification"), ("result", "Heartbeat"), ("result", "GetConfiguration"),
                           ("error", "Reset"), ("error", "DataTransfer")]
     assert backend.seen == [("result", "GetConfiguration"), ("error", "Reset")]
+
+
+class _FirstCallOnly(Checker):
+    """Takes the first CALL of each connection, then stops taking its CALLs."""
+
+    name = "first-call-only"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str | None]] = []
+        self.results = 0
+
+    def on_call(self, ctx: Context, conn: Connection, frame: Frame) -> None:
+        self.calls.append((conn.conn_id, frame.action))
+        ctx.stop_calls(self)
+
+    def on_result(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
+        self.results += 1
+
+
+class _EveryCall(Checker):
+    name = "every-call"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def on_call(self, ctx: Context, conn: Connection, frame: Frame) -> None:
+        self.calls += 1
+
+
+def test_stop_calls_ends_one_checkers_calls_on_one_connection_only() -> None:
+    first, second = Wire(conn_id="c1"), Wire(charger="CP02", conn_id="c2")
+    for wire in (first, second):
+        wire.boot()
+        heartbeat(wire, "h1")
+        heartbeat(wire, "h2")
+    first.cs('[2,"g1","GetConfiguration",{}]')
+    first.cp('[3,"g1",{"configurationKey":[]}]')
+    stopping, every = _FirstCallOnly(), _EveryCall()
+    analyzer = Analyzer([stopping, every])
+    for event in sorted(first.events + second.events, key=lambda event: event.time):
+        analyzer.feed(event)
+    assert stopping.calls == [("c1", "BootNotification"), ("c2", "BootNotification")]
+    assert stopping.results == 7  # its other hooks still run: every answer of both connections
+    assert every.calls == 7

@@ -129,6 +129,14 @@ class Context:
     def options(self) -> AnalyzerOptions:
         return self.analyzer.options
 
+    def stop_calls(self, checker: Checker) -> None:
+        """``checker``'s ``on_call`` gets no more CALLs of the current connection: it has judged all it will
+        (a hook that returns at once still costs a call per CALL, and some run for every CALL)."""
+        conn = self.conn
+        if conn is not None and checker not in conn.calls_stopped:
+            conn.calls_stopped |= {checker}
+            conn.call_handlers = {}  # rebuilt per action without it
+
     def emit(
         self,
         rule: Rule,
@@ -253,6 +261,7 @@ class Analyzer:
             version: {a: _DIRECTION_OF[e["direction"]] for a, e in actions(version).items()} for version in VERSIONS
         }
         self._slow_response = self.options.slow_response
+        self._call_timeout = self.options.call_timeout
 
     # -- public API ------------------------------------------------------------------------------------
 
@@ -278,7 +287,25 @@ class Analyzer:
                 ctx.direction = event.direction
                 if time >= conn.expire_check:
                     self._expire(conn, time)
-                self._message(ctx, conn, event, inspection)
+                # The message itself, inline rather than a method of its own: this runs for every frame.
+                conn.frames += 1
+                frame = inspection.frame = decode(event.content, event.is_text)
+                message_type = frame.message_type
+                if frame.problems:  # empty for the well-formed frames of the fast path: they pay nothing here
+                    message_type = self._problems(ctx, conn, event, inspection)
+                if message_type is _CALL:
+                    self._call(ctx, conn, event, frame)
+                elif message_type is _CALLRESULT or message_type is _CALLERROR:
+                    self._answer(ctx, conn, event, frame, inspection)
+                elif message_type is not None:
+                    self._other_type(ctx, conn, frame, message_type)
+                for handler in self._on_message:
+                    try:
+                        handler(ctx, conn, inspection)
+                    except Exception as exc:
+                        self._internal_error(ctx, handler.__self__.name, exc)
+                # Updated last, so hooks see when this side sent its previous frame.
+                conn.last_from[event.direction] = event.time
                 return inspection
             ctx.direction = getattr(event, "direction", None)
             if type(event) is ConnectionOpened:
@@ -414,43 +441,30 @@ class Analyzer:
         conn.expire_check = float("inf")
         conn.data[_GAP_KEY] = (event.time + self.options.call_timeout, waiting)
 
-    def _message(self, ctx: Context, conn: Connection, event: Message, inspection: Inspection) -> None:
-        conn.frames += 1
-        frame = decode(event.content, event.is_text)
-        inspection.frame = frame
-        message_type = frame.message_type
-        if frame.problems:  # empty for the well-formed frames of the fast path: they pay nothing below
-            if event.cut:
-                self._cut(ctx, conn, event, inspection)
-                message_type = None  # its visible start is paired, its payload not judged
-            else:
-                for problem in frame.problems:
-                    ctx.emit(framing.PROBLEM_RULES[problem.rule], problem.detail, problem.evidence,
-                             action=frame.action)
-        if message_type is _CALL:
-            self._call(ctx, conn, event, frame)
-        elif message_type is _CALLRESULT or message_type is _CALLERROR:
-            self._answer(ctx, conn, event, frame, inspection)
-        elif message_type is not None:  # CALLRESULTERROR, SEND
-            if conn.version is not None and conn.version != "2.1":
-                ctx.emit(
-                    framing.TYPE_NOT_IN_VERSION,
-                    f"{message_type.name} ({int(message_type)}) exists only in OCPP 2.1, "
-                    f"this connection speaks {conn.version}",
-                    {"message_type": int(message_type), "version": conn.version},
-                    action=frame.action,
-                )
-            if message_type is MessageType.SEND and frame.action is not None:
-                handlers = self._on_call.get(frame.action)
-                self._dispatch(ctx, conn, self._handlers("on_call", frame.action) if handlers is None else handlers,
-                               frame)
-        for handler in self._on_message:
-            try:
-                handler(ctx, conn, inspection)
-            except Exception as exc:
-                self._internal_error(ctx, handler.__self__.name, exc)
-        # Updated last, so hooks see when this side sent its previous frame.
-        conn.last_from[event.direction] = event.time
+    def _problems(self, ctx: Context, conn: Connection, event: Message,
+                  inspection: Inspection) -> MessageType | None:
+        """Report what is wrong with the frame; the message type to go on with (None: not to be paired)."""
+        frame = inspection.frame
+        assert frame is not None
+        if event.cut:
+            self._cut(ctx, conn, event, inspection)
+            return None  # its visible start is paired, its payload not judged
+        for problem in frame.problems:
+            ctx.emit(framing.PROBLEM_RULES[problem.rule], problem.detail, problem.evidence, action=frame.action)
+        return frame.message_type
+
+    def _other_type(self, ctx: Context, conn: Connection, frame: Frame, message_type: MessageType) -> None:
+        """A CALLRESULTERROR or SEND (OCPP 2.1 only)."""
+        if conn.version is not None and conn.version != "2.1":
+            ctx.emit(
+                framing.TYPE_NOT_IN_VERSION,
+                f"{message_type.name} ({int(message_type)}) exists only in OCPP 2.1, "
+                f"this connection speaks {conn.version}",
+                {"message_type": int(message_type), "version": conn.version},
+                action=frame.action,
+            )
+        if message_type is MessageType.SEND and frame.action is not None:
+            self._dispatch(ctx, conn, self._call_handlers(conn, frame.action), frame)
 
     def _cut(self, ctx: Context, conn: Connection, event: Message, inspection: Inspection) -> None:
         """A frame a log cut short: reported as such, paired by the id its visible start shows, not judged."""
@@ -512,7 +526,7 @@ class Analyzer:
                             action=action,
                         )
             pending[message_id] = PendingCall(frame, message_id, action, direction, event.seq, event.time)
-            deadline = event.time + self.options.call_timeout
+            deadline = event.time + self._call_timeout
             if deadline < conn.expire_check:
                 conn.expire_check = deadline
         if action is not None:
@@ -535,9 +549,10 @@ class Analyzer:
                         {"version": version, "expected": str(expected)},
                         action=action,
                     )
-            handlers = self._on_call.get(action)
+            table = conn.call_handlers
+            handlers = (self._on_call if table is None else table).get(action)
             if handlers is None:
-                handlers = self._handlers("on_call", action)
+                handlers = self._call_handlers(conn, action)
             for handler in handlers:
                 try:
                     handler(ctx, conn, frame)
@@ -565,9 +580,9 @@ class Analyzer:
         call.state = "answered"
         answered = conn.answered
         answered[(event.direction, message_id)] = (call, event.seq)
-        if len(answered) > 2 * _ANSWERED_KEPT:
-            # Trimmed in bulk, not per answer: the newest _ANSWERED_KEPT stay.
-            conn.answered = dict(list(answered.items())[-_ANSWERED_KEPT:])
+        if len(answered) >= _ANSWERED_KEPT:
+            conn.answered_before = answered
+            conn.answered = {}
         inspection.call = call
         inspection.latency = event.time - call.time
         action = call.action
@@ -603,7 +618,8 @@ class Analyzer:
                 action=call.action,
             )
             return call
-        earlier = conn.answered.get((event.direction, message_id))
+        key = (event.direction, message_id)
+        earlier = conn.answered.get(key) or conn.answered_before.get(key)
         if earlier is not None:
             answered, answer_seq = earlier
             ctx.emit(
@@ -721,6 +737,19 @@ class Analyzer:
         else:
             self._on_answer[hook][sender][action] = handlers
         return handlers
+
+    def _call_handlers(self, conn: Connection, action: str) -> list[Callable[..., None]]:
+        """The ``on_call`` methods for ``action`` on ``conn``: those that want it, less the checkers that
+        stopped taking this connection's CALLs."""
+        handlers = self._on_call.get(action)
+        if handlers is None:
+            handlers = self._handlers("on_call", action)
+        table = conn.call_handlers
+        if table is None:
+            return handlers
+        stopped = conn.calls_stopped
+        own = table[action] = [handler for handler in handlers if handler.__self__ not in stopped]
+        return own
 
     def _dispatch(self, ctx: Context, conn: Connection, handlers: list[Callable[..., None]], *args: Any) -> None:
         for handler in handlers:

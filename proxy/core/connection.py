@@ -48,6 +48,9 @@ class Connection:
 
     __slots__ = (
         "answered",
+        "answered_before",
+        "call_handlers",
+        "calls_stopped",
         "charger",
         "client",
         "closed",
@@ -87,8 +90,14 @@ class Connection:
         # Calls that timed out, kept (a bounded few) so a late answer is recognised as late, not unknown.
         self.expired: dict[str, PendingCall] = {}
         # The last few answered CALLs by (answering side, id) and the seq of their answer, so that a second
-        # answer is named as such rather than as an answer nobody asked for.
+        # answer is named as such rather than as an answer nobody asked for. Two generations: when ``answered``
+        # is full it becomes ``answered_before`` and a new one starts, which bounds memory at no cost per answer.
         self.answered: dict[tuple[Direction, str], tuple[PendingCall, int]] = {}
+        self.answered_before: dict[tuple[Direction, str], tuple[PendingCall, int]] = {}
+        # The analyzer's on_call handlers per action for this connection alone, once a checker has stopped taking
+        # its CALLs (None until then: the analyzer's shared table serves).
+        self.call_handlers: dict[str, list[Any]] | None = None
+        self.calls_stopped: frozenset[object] = frozenset()
         self.frames = 0
         self.counts = {Severity.INFO: 0, Severity.WARNING: 0, Severity.ERROR: 0}
         self.last_from: dict[Direction, float] = {}

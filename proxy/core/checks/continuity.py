@@ -63,6 +63,7 @@ class ContinuityChecker(Checker):
             return
         if not (message_id.isascii() and message_id.isdigit() and len(message_id) <= _MAX_DIGITS):
             counter.done = True  # a charger that does not count: nothing to read from its ids
+            ctx.stop_calls(self)
             return
         number = int(message_id)
         last = counter.last
@@ -74,6 +75,7 @@ class ContinuityChecker(Checker):
                 counter.streak += 1
             elif step > 1 and counter.streak >= _STREAK and _GAP_KEY not in conn.data:
                 counter.done = True
+                ctx.stop_calls(self)
                 ctx.emit(
                     IDS_SKIPPED,
                     f"the charger's message ids went up one by one, then jumped from {last} to {number}: "

@@ -63,7 +63,7 @@ class RegistrationChecker(Checker):
         action = frame.action or "?"
         if ctx.direction is not _FROM_CHARGER:
             if action in _RESETS:
-                conn.data[_KEY] = _DONE  # the boot that follows is the one the backend asked for
+                self._done(ctx, conn)  # the boot that follows is the one the backend asked for
             return
         if action != "BootNotification":
             if before is None:
@@ -72,9 +72,9 @@ class RegistrationChecker(Checker):
             if len(before.listed) < _LISTED:
                 before.listed.append((action, ctx.seq))
             if before.count > WINDOW_CALLS or ctx.time - before.first_time > WINDOW_SECONDS:
-                conn.data[_KEY] = _DONE
+                self._done(ctx, conn)
             return
-        conn.data[_KEY] = _DONE
+        self._done(ctx, conn)
         view.note_boot(conn, ctx.seq, ctx.time)
         if before is None or ctx.time - before.first_time > WINDOW_SECONDS \
                 or trigger.was_triggered(conn, action, ctx.time):
@@ -91,3 +91,7 @@ class RegistrationChecker(Checker):
                   "requests": [{"action": name, "seq": seq} for name, seq in before.listed]},
                  seq=before.listed[0][1], action=before.listed[0][0],
                  severity=Severity.INFO if where else None)
+
+    def _done(self, ctx: Context, conn: Connection) -> None:
+        conn.data[_KEY] = _DONE
+        ctx.stop_calls(self)  # nothing more to judge on this connection: its CALLs skip this checker

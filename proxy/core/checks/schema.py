@@ -31,6 +31,8 @@ DATETIME_NO_TIMEZONE = rule(
 )
 _MAX_VALUE_TEXT = 120
 _UNKNOWN: Any = object()
+_NONE_YET: dict[str | None, CompiledSchema | None] = {}
+"""Stands for a version no schema was looked up for yet; never written to."""
 
 
 
@@ -52,33 +54,36 @@ class SchemaChecker(Checker):
         self._requests: dict[str | None, dict[str | None, CompiledSchema | None]] = {}
         self._responses: dict[str | None, dict[str | None, CompiledSchema | None]] = {}
 
+    # The lookup and the predicate's call inline: this runs for every frame, and a clean payload then costs
+    # the hook's call and the predicate's.
     def on_call(self, ctx: Context, conn: Connection, frame: Frame) -> None:
-        self._judge(ctx, self._requests, conn.version, frame.action, frame.payload, "request")
+        schema = self._requests.get(conn.version, _NONE_YET).get(frame.action, _UNKNOWN)
+        if schema is _UNKNOWN:
+            schema = self._learn(self._requests, conn.version, frame.action, "request")
+        if schema is not None and frame.payload is not None and not schema.predicate(frame.payload):
+            self._judge(ctx, schema, frame.payload, frame.action, "request")
 
     def on_result(self, ctx: Context, conn: Connection, call: PendingCall, frame: Frame) -> None:
-        self._judge(ctx, self._responses, conn.version, call.action, frame.payload, "response")
-
-    def _judge(self, ctx: Context, schemas: dict[str | None, dict[str | None, CompiledSchema | None]],
-               version: str | None, action: str | None, payload: Any, kind: Kind) -> None:
-        by_action = schemas.get(version)
-        schema = _UNKNOWN if by_action is None else by_action.get(action, _UNKNOWN)
+        schema = self._responses.get(conn.version, _NONE_YET).get(call.action, _UNKNOWN)
         if schema is _UNKNOWN:
-            schema = None if version is None or action is None else schema_for(version, action, kind)
-            schemas.setdefault(version, {})[action] = schema
-        if schema is None or payload is None:
-            return
-        # CompiledSchema.check's first step, inlined: a clean payload costs the predicate's call only.
-        try:
-            if schema.predicate(payload):
-                return
-        except Exception:  # the slow path below says what is wrong
-            pass
+            schema = self._learn(self._responses, conn.version, call.action, "response")
+        if schema is not None and frame.payload is not None and not schema.predicate(frame.payload):
+            self._judge(ctx, schema, frame.payload, call.action, "response")
+
+    @staticmethod
+    def _learn(schemas: dict[str | None, dict[str | None, CompiledSchema | None]], version: str | None,
+               action: str | None, kind: Kind) -> CompiledSchema | None:
+        schema = None if version is None or action is None else schema_for(version, action, kind)
+        schemas.setdefault(version, {})[action] = schema
+        return schema
+
+    def _judge(self, ctx: Context, schema: CompiledSchema, payload: Any, action: str | None, kind: Kind) -> None:
         result = schema.check(payload)
         if result is not CLEAN:
             self._report(ctx, schema, *result, action, kind)  # type: ignore[arg-type]
 
     def _report(self, ctx: Context, schema: CompiledSchema, violation: Violation | None,
-                datetime_problems: Sequence[DateTimeProblem], action: str, kind: Kind) -> None:
+                datetime_problems: Sequence[DateTimeProblem], action: str | None, kind: Kind) -> None:
         if violation is not None:
             ctx.emit(
                 VIOLATION,
