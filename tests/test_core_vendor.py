@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from ocppscope.proxy.core.checks.vendor import HIDDEN, decode_data, standard_keys
 from ocppscope.proxy.core.findings import Severity
 
@@ -94,6 +95,17 @@ def test_vendor_detail_in_a_status_without_fault() -> None:
     assert info.message == "StatusNotification connector 1 Preparing: vendorId 'com.acme', info 'cable locked'"
     [fault] = hits(found, "status.fault")  # the fault quotes the vendor's words itself
     assert "com.acme, cable locked" in fault.message and fault.evidence["vendor_id"] == "com.acme"
+
+
+@pytest.mark.parametrize("name", ["vendorId", "vendorErrorCode", "info"])
+def test_each_vendor_field_alone_is_shown(name: str) -> None:
+    wire = Wire()
+    wire.boot()
+    wire.cp(json.dumps([2, "s1", "StatusNotification", {"connectorId": 2, "errorCode": "NoError",
+                                                        "status": "Available", name: "X7"}]))
+    wire.cs('[3,"s1",{}]')
+    [info] = hits(analyze(wire.events), "vendor.status-info")
+    assert info.message == f"StatusNotification connector 2 Available: {name} 'X7'"
 
 
 def test_statuses_without_vendor_detail_are_quiet() -> None:
