@@ -14,6 +14,7 @@ import orjson
 import pytest
 from ocppscope.proxy.capture.sources import read_events
 from ocppscope.proxy.check.runner import analyze_events
+from ocppscope.proxy.core.findings import Finding, Severity
 from ocppscope.tui.analysis import AnalysisSpec
 from ocppscope.tui.app import OcppscopeApp
 from ocppscope.tui.filters import FilterError
@@ -22,7 +23,7 @@ from ocppscope.tui.rowlist import FilteredRows
 from ocppscope.tui.screens import DetailScreen, HandshakeScreen, HelpScreen, PromptScreen
 from ocppscope.tui.session import ReplaySession
 
-from tests.tui_support import T0, screen_text, session_events, wait_for, write_capture
+from tests.tui_support import T0, screen_text, screen_with, session_events, wait_for, write_capture
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -219,6 +220,22 @@ async def test_detail_shows_pretty_json_pair_findings_and_raw(running) -> None:
     await pilot.press("escape")
     await pilot.pause(0.1)
     assert not isinstance(app.screen, DetailScreen)
+
+
+async def test_preview_shows_findings_that_come_after_it_was_drawn(capture: Path) -> None:
+    # The analysis runs behind the indexer, and some findings (an unanswered CALL's timeout) name a frame long
+    # after it arrived: the preview beside the cursor must show them once they come, not keep its first picture.
+    app = OcppscopeApp(ReplaySession([str(capture)]))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await loaded(app, pilot)
+        heartbeat = next(r for r in range(app.index.count) if app.index.action_of(r) == "Heartbeat")
+        app.frame_view.go_to_row(heartbeat)
+        before = await screen_with(app, pilot, "CALL Heartbeat charger → backend", "no findings")
+        assert "late.finding" not in before
+        app.index.add_findings([Finding("late.finding", Severity.WARNING, "found after the preview was drawn",
+                                        "c1", "CP01", app.index.seq[heartbeat])])
+        after = await screen_with(app, pilot, "late.finding", "found after the preview was drawn")
+        assert "no findings" not in after
 
 
 async def test_pair_key_jumps_between_request_and_response(running) -> None:

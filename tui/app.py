@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ocppscope.tui.describe import findings_table, frame_body, row_title
+from ocppscope.tui.describe import findings_table, frame_body, row_title, shown_state
 from ocppscope.tui.export import export_rows
 from ocppscope.tui.filters import FilterError, compile_filter, needs_analysis, parse
 from ocppscope.tui.playback import parse_seek
@@ -101,6 +101,7 @@ class OcppscopeApp(App[int]):
         self._grew_at = 0.0
         self._side_views_at = 0.0
         self._preview_row: int | None = -1
+        self._preview_state: tuple[object, ...] = ()
         self._preview_at = 0.0
         self.first_paint_at: float | None = None
         """When the first rows reached the screen (monotonic clock), for the benchmark."""
@@ -273,9 +274,13 @@ class OcppscopeApp(App[int]):
         if not preview.display:
             return
         row = self.frame_view.cursor_row
-        if row == self._preview_row and self.index.version == self._shown_version:
+        # Not the index's version: the frame stream has already caught up with it by now, while the findings of
+        # this row may have come after it was drawn (the analysis runs behind the indexer; a timeout comes later).
+        state = shown_state(self.index, row) if row is not None else ()
+        if row == self._preview_row and state == self._preview_state:
             return
         self._preview_row = row
+        self._preview_state = state
         target = self._widget("#preview-text")
         if row is None:
             target.update(Text("no frame", style="dim"))

@@ -59,6 +59,15 @@ def row_title(index: FrameIndex, row: int) -> Text:
     return title
 
 
+def shown_state(index: FrameIndex, row: int) -> tuple[object, ...]:
+    """What a description of ``row`` (its title, its findings and its pair's) shows that can change after it
+    was drawn: its pairing, with the latency and the action an answer learns from it, its charger, and the
+    findings placed on it and on its pair, which only ever grow."""
+    pair = index.link[row]
+    return (pair, index.latency_of(row), index.action[row], index.charger_of(row), len(index.findings_of(row)),
+            len(index.findings_of(pair)) if pair >= 0 else 0)
+
+
 def frame_body(index: FrameIndex, row: int) -> RenderableType:
     """The frame of ``row`` pretty-printed (or the event's own description)."""
     record = index.record(row)
